@@ -1,0 +1,176 @@
+/* config.c - defaults, INI file (inih), environment and flag overrides. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+enum kind { K_STR, K_UINT, K_SIZE };
+
+struct key {
+	const char *section;
+	const char *name;
+	enum kind kind;
+	size_t offset;
+	size_t size;     /* of the string buffer */
+	uint64_t min, max;
+};
+
+#define STR(sec, nm, field) \
+	{ sec, nm, K_STR, offsetof(struct config, field), sizeof(((struct config *)0)->field), 0, 0 }
+#define UINT(sec, nm, field, lo, hi) \
+	{ sec, nm, K_UINT, offsetof(struct config, field), 0, lo, hi }
+#define SIZE(sec, nm, field, lo, hi) \
+	{ sec, nm, K_SIZE, offsetof(struct config, field), 0, lo, hi }
+
+static const struct key keys[] = {
+	STR("server", "listen", listen_addr),
+	UINT("server", "port", port, 0, 65535),
+	UINT("server", "threads", threads, 0, 256),
+	SIZE("server", "max_body", max_body, 64, 64u << 20),
+	UINT("server", "conn_timeout", conn_timeout, 1, 3600),
+	UINT("server", "max_connections", max_connections, 1, 100000),
+	STR("data", "dir", data_dir),
+	UINT("data", "reload_ms", reload_ms, 50, 3600000),
+	STR("telique", "trusted_proxies", trusted_proxies),
+	STR("log", "level", log_level),
+	STR("clock", "start", clock_start),
+};
+
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+void config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->listen_addr, sizeof(cfg->listen_addr), "127.0.0.1");
+	cfg->port = 8080;
+	cfg->threads = 0;
+	cfg->max_body = 1u << 20;
+	cfg->conn_timeout = 30;
+	cfg->max_connections = 4096;
+	snprintf(cfg->data_dir, sizeof(cfg->data_dir), "data");
+	cfg->reload_ms = 1000;
+	snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
+}
+
+static int parse_uint(const char *v, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	char *end;
+	unsigned long long n;
+
+	if (v == NULL || !isdigit((unsigned char)v[0]))
+		return -1;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n < lo || n > hi)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+int config_set(struct config *cfg, const char *section, const char *name, const char *value,
+	       char *err, size_t errlen)
+{
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct key *k = &keys[i];
+		char *field = (char *)cfg + k->offset;
+		uint64_t n;
+
+		if (strcmp(k->section, section) != 0 || strcmp(k->name, name) != 0)
+			continue;
+		if (k->kind == K_STR) {
+			if (strlen(value) >= k->size) {
+				snprintf(err, errlen, "%s.%s: value longer than %zu bytes",
+					 section, name, k->size - 1);
+				return -1;
+			}
+			memcpy(field, value, strlen(value) + 1);
+			return 0;
+		}
+		if (parse_uint(value, k->min, k->max, &n) != 0) {
+			snprintf(err, errlen, "%s.%s: \"%s\" is not a number in %llu..%llu",
+				 section, name, value, (unsigned long long)k->min,
+				 (unsigned long long)k->max);
+			return -1;
+		}
+		if (k->kind == K_UINT)
+			*(unsigned *)(void *)field = (unsigned)n;
+		else
+			*(size_t *)(void *)field = (size_t)n;
+		return 0;
+	}
+	snprintf(err, errlen, "unknown setting %s.%s", section, name);
+	return -1;
+}
+
+struct ini_ctx {
+	struct config *cfg;
+	char *err;
+	size_t errlen;
+	const char *path;
+	int failed;
+};
+
+static int on_ini(void *user, const char *section, const char *name, const char *value)
+{
+	struct ini_ctx *c = user;
+	char why[200];
+
+	if (c->failed)
+		return 0;
+	if (config_set(c->cfg, section, name, value, why, sizeof(why)) != 0) {
+		snprintf(c->err, c->errlen, "%s: %s", c->path, why);
+		c->failed = 1;
+		return 0;
+	}
+	return 1;
+}
+
+int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	struct ini_ctx c = { cfg, err, errlen, path, 0 };
+	int rc = ini_parse(path, on_ini, &c);
+
+	if (rc == -1) {
+		snprintf(err, errlen, "%s: cannot open", path);
+		return -1;
+	}
+	if (c.failed)
+		return -1;
+	if (rc != 0) {
+		snprintf(err, errlen, "%s:%d: not an INI line", path, rc);
+		return -1;
+	}
+	return 0;
+}
+
+int config_load_env(struct config *cfg, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < N_KEYS; i++) {
+		char var[96];
+		const char *v;
+		size_t n;
+
+		n = (size_t)snprintf(var, sizeof(var), "RINGER_%s_%s", keys[i].section,
+				     keys[i].name);
+		for (size_t j = 0; j < n && j < sizeof(var); j++)
+			var[j] = (char)toupper((unsigned char)var[j]);
+		v = getenv(var);
+		if (v != NULL && config_set(cfg, keys[i].section, keys[i].name, v, err,
+					    errlen) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int config_data_path(const struct config *cfg, const char *name, char *out, size_t outlen)
+{
+	int n = snprintf(out, outlen, "%s/%s", cfg->data_dir, name);
+
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}

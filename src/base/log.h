@@ -1,0 +1,35 @@
+/* log.h - one line per event, key=value, with the request id of the thread.
+ *
+ * Lines go to stderr as "ts=... level=... rid=... msg=..." followed by the
+ * caller's key=value pairs. Never log secrets, tokens or lists of numbers.
+ */
+#ifndef RINGER_BASE_LOG_H
+#define RINGER_BASE_LOG_H
+
+enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+/* Set the lowest level written. Default LOG_INFO. */
+void log_set_level(enum log_level level);
+
+/* Parse "debug", "info", "warn" or "error"; returns -1 for anything else. */
+int log_level_parse(const char *s);
+
+/* Set the request id that this thread's log lines carry; NULL clears it. */
+void log_set_rid(const char *rid);
+
+/* The request id set on this thread, or "-". */
+const char *log_rid(void);
+
+/*
+ * Write one line. msg is a short fixed text ("import rejected"); fmt, if not
+ * NULL, adds key=value pairs after it.
+ */
+void log_event(enum log_level level, const char *msg, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#define log_debug(msg, ...) log_event(LOG_DEBUG, msg, __VA_ARGS__)
+#define log_info(msg, ...) log_event(LOG_INFO, msg, __VA_ARGS__)
+#define log_warn(msg, ...) log_event(LOG_WARN, msg, __VA_ARGS__)
+#define log_error(msg, ...) log_event(LOG_ERROR, msg, __VA_ARGS__)
+
+#endif

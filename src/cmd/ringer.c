@@ -1,0 +1,199 @@
+/* ringer.c - the command-line tool: import data, manage allowlists, demo data. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "auth/allow.h"
+#include "base/config.h"
+#include "base/log.h"
+#include "cmd/demo.h"
+#include "db/db.h"
+#include "numdb/import.h"
+#include "numdb/store.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: ringer [-c FILE] [-d DIR] COMMAND ...\n"
+		"  import KIND FILE [--max-errors N] [--max-error-rate R]\n"
+		"        KIND: npa cocode blocks ported cnam dnc dno ror cpr\n"
+		"  allow add CIDR [NOTE] | allow remove CIDR | allow list\n"
+		"  demo-data DIR [--with-codes] [--seed N]\n"
+		"Options: -c FILE settings file, -d DIR data directory (default ./data).\n");
+}
+
+static int ensure_dir(const char *dir)
+{
+	if (mkdir(dir, 0750) == 0 || errno == EEXIST)
+		return 0;
+	fprintf(stderr, "ringer: cannot create %s: %s\n", dir, strerror(errno));
+	return -1;
+}
+
+static int cmd_import(const struct config *cfg, int argc, char **argv)
+{
+	struct import_opts opts;
+	struct import_result res;
+	char path[512];
+	sqlite3 *db;
+	int kind, rc;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	kind = import_kind_parse(argv[0]);
+	if (kind < 0) {
+		fprintf(stderr, "ringer: unknown import kind \"%s\"\n", argv[0]);
+		return 2;
+	}
+	import_opts_default(&opts);
+	opts.progress = true;
+	for (int i = 2; i < argc; i++) {
+		char *end;
+
+		if (strcmp(argv[i], "--max-errors") == 0 && i + 1 < argc) {
+			opts.max_errors = strtol(argv[++i], &end, 10);
+		} else if (strcmp(argv[i], "--max-error-rate") == 0 && i + 1 < argc) {
+			opts.max_error_rate = strtod(argv[++i], &end);
+		} else {
+			usage(stderr);
+			return 2;
+		}
+		if (*end != '\0' || opts.max_errors < 0 || opts.max_error_rate < 0 ||
+		    opts.max_error_rate > 1) {
+			fprintf(stderr, "ringer: bad value \"%s\"\n", argv[i]);
+			return 2;
+		}
+	}
+	if (ensure_dir(cfg->data_dir) != 0 ||
+	    config_data_path(cfg, "lookup.db", path, sizeof(path)) != 0 ||
+	    numstore_open(path, false, &db) != 0)
+		return 1;
+	rc = import_file(db, (enum import_kind)kind, argv[1], &opts, &res);
+	numstore_close(db);
+	printf("%s %s: %ld lines, %ld accepted, %ld rejected, %ld removed: %s\n", argv[0],
+	       argv[1], res.lines, res.accepted, res.rejected, res.removed,
+	       res.committed ? "committed" : "rejected, nothing changed");
+	return rc == 0 ? 0 : 1;
+}
+
+static int cmd_allow(const struct config *cfg, int argc, char **argv)
+{
+	struct cidr_set set;
+	struct cidr c;
+	char path[512], text[80];
+	sqlite3 *db;
+	int rc = 1;
+
+	if (argc < 1 || (strcmp(argv[0], "list") != 0 && argc < 2)) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[0], "list") != 0 && cidr_parse(argv[1], &c) != 0) {
+		fprintf(stderr, "ringer: \"%s\" is not an address or CIDR\n", argv[1]);
+		return 2;
+	}
+	if (ensure_dir(cfg->data_dir) != 0 ||
+	    config_data_path(cfg, "ringer.db", path, sizeof(path)) != 0 ||
+	    mgmt_open(path, false, &db) != 0)
+		return 1;
+	if (strcmp(argv[0], "add") == 0) {
+		rc = allow_store_add(db, &c, argc > 2 ? argv[2] : "") == 0 ? 0 : 1;
+		cidr_format(&c, text, sizeof(text));
+		if (rc == 0)
+			printf("allowed %s\n", text);
+	} else if (strcmp(argv[0], "remove") == 0) {
+		int r = allow_store_remove(db, &c);
+
+		cidr_format(&c, text, sizeof(text));
+		if (r == 1)
+			fprintf(stderr, "ringer: %s is not on the allowlist\n", text);
+		else if (r == 0)
+			printf("removed %s\n", text);
+		rc = r == 0 ? 0 : 1;
+	} else if (strcmp(argv[0], "list") == 0 && allow_store_load(db, &set) == 0) {
+		for (size_t i = 0; i < set.n; i++) {
+			cidr_format(&set.v[i], text, sizeof(text));
+			printf("%s\n", text);
+		}
+		cidr_set_release(&set);
+		rc = 0;
+	} else if (strcmp(argv[0], "list") != 0) {
+		usage(stderr);
+		rc = 2;
+	}
+	sqlite3_close(db);
+	return rc;
+}
+
+static int cmd_demo(int argc, char **argv)
+{
+	int with_codes = 0;
+	unsigned seed = 1;
+
+	if (argc < 1) {
+		usage(stderr);
+		return 2;
+	}
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--with-codes") == 0)
+			with_codes = 1;
+		else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc)
+			seed = (unsigned)strtoul(argv[++i], NULL, 10);
+		else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	return demo_generate(argv[0], with_codes, seed) == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg;
+	char err[300];
+	int i = 1;
+
+	config_defaults(&cfg);
+	log_set_level(LOG_WARN);
+	/* Precedence: defaults, then the file, then the environment, then flags. */
+	for (int k = 1; k < argc - 1 && argv[k][0] == '-'; k += 2) {
+		if (strcmp(argv[k], "-c") == 0 &&
+		    config_load_file(&cfg, argv[k + 1], err, sizeof(err)) != 0) {
+			fprintf(stderr, "ringer: %s\n", err);
+			return 2;
+		}
+	}
+	if (config_load_env(&cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ringer: environment: %s\n", err);
+		return 2;
+	}
+	for (; i < argc - 1 && (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "-d") == 0);
+	     i += 2) {
+		if (strcmp(argv[i], "-d") == 0 &&
+		    config_set(&cfg, "data", "dir", argv[i + 1], err, sizeof(err)) != 0) {
+			fprintf(stderr, "ringer: %s\n", err);
+			return 2;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[i], "import") == 0)
+		return cmd_import(&cfg, argc - i - 1, argv + i + 1);
+	if (strcmp(argv[i], "allow") == 0)
+		return cmd_allow(&cfg, argc - i - 1, argv + i + 1);
+	if (strcmp(argv[i], "demo-data") == 0)
+		return cmd_demo(argc - i - 1, argv + i + 1);
+	if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	usage(stderr);
+	return 2;
+}

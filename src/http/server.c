@@ -1,0 +1,443 @@
+/* server.c - libmicrohttpd glue: requests in, handlers called, responses out.
+ *
+ * libmicrohttpd runs its own thread pool with epoll. A request is answered on
+ * the access handler's second call at the earliest: queueing a response on
+ * the first call makes 0.9.75 close keep-alive connections.
+ */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "../base/clock.h"
+#include "../base/log.h"
+#include "../base/text.h"
+#include "http.h"
+
+struct http_server {
+	struct MHD_Daemon *daemon;
+	const struct http_router *router;
+	size_t max_body;
+	const struct cidr_set *trusted;
+	unsigned port;
+};
+
+/* Per-request state, from the first access-handler call to completion. */
+struct req_ctx {
+	struct http_req req;
+	struct buf body;
+	bool too_large;
+	int64_t started_ms;
+};
+
+static atomic_uint_fast64_t rid_counter;
+static uint32_t rid_boot;
+
+/* ---- request accessors ---- */
+
+const char *http_param(const struct http_req *req, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < req->n_params; i++) {
+		const char *p = req->param_names[i]; /* "{name}" */
+
+		if (strncmp(p + 1, name, n) == 0 && p[n + 1] == '}' && p[n + 2] == '\0')
+			return req->param_values[i];
+	}
+	return NULL;
+}
+
+const char *http_header(const struct http_req *req, const char *name)
+{
+	return MHD_lookup_connection_value((struct MHD_Connection *)req->conn,
+					   MHD_HEADER_KIND, name);
+}
+
+const char *http_query(const struct http_req *req, const char *name)
+{
+	return MHD_lookup_connection_value((struct MHD_Connection *)req->conn,
+					   MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* ---- responses ---- */
+
+void http_resp_set(struct http_resp *resp, unsigned status, const char *ctype,
+		   const char *body, size_t len)
+{
+	char *copy = malloc(len + 1);
+
+	free(resp->body);
+	resp->body = NULL;
+	resp->len = 0;
+	resp->status = status;
+	resp->ctype = ctype;
+	if (copy == NULL) {
+		resp->status = 500;
+		return;
+	}
+	memcpy(copy, body, len);
+	copy[len] = '\0';
+	resp->body = copy;
+	resp->len = len;
+}
+
+void http_resp_json(struct http_resp *resp, unsigned status, json_t *j)
+{
+	char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+
+	json_decref(j);
+	if (s == NULL) {
+		static const char fallback[] = "{\"status\":\"error\",\"error\":"
+			"\"Internal server error\",\"error_code\":\"SERVER_ERROR\"}";
+
+		http_resp_set(resp, 500, "application/json", fallback, sizeof(fallback) - 1);
+		return;
+	}
+	free(resp->body);
+	resp->status = status;
+	resp->ctype = "application/json";
+	resp->body = s;
+	resp->len = strlen(s);
+}
+
+void http_resp_text(struct http_resp *resp, unsigned status, const char *text)
+{
+	http_resp_set(resp, status, "text/plain; charset=utf-8", text, strlen(text));
+}
+
+void http_resp_xml(struct http_resp *resp, unsigned status, const char *xml)
+{
+	struct buf b;
+
+	buf_init(&b, 1u << 20);
+	if (buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n") || buf_puts(&b, xml)) {
+		buf_release(&b);
+		http_resp_text(resp, 500, "Internal server error");
+		return;
+	}
+	free(resp->body);
+	resp->status = status;
+	resp->ctype = "application/xml; charset=utf-8";
+	resp->body = buf_steal(&b, &resp->len);
+}
+
+/* Errors outside any family: a plain JSON shape. */
+static void generic_error(struct http_resp *resp, enum http_fmt fmt, unsigned status,
+			  const char *code, const char *msg)
+{
+	json_t *j = json_pack("{s:s, s:s, s:s}", "status", "error", "error", msg,
+			      "error_code", code);
+
+	http_resp_json(resp, status, j);
+}
+
+void http_resp_error(const struct http_req *req, struct http_resp *resp, unsigned status,
+		     const char *code, const char *msg)
+{
+	if (req->family && req->family->render_error)
+		req->family->render_error(resp, req->fmt, status, code, msg);
+	else
+		generic_error(resp, req->fmt, status, code, msg);
+}
+
+/* ---- the access handler ---- */
+
+static void make_rid(char *out, size_t outlen)
+{
+	uint64_t n = atomic_fetch_add(&rid_counter, 1);
+
+	snprintf(out, outlen, "%08x%08llx", rid_boot, (unsigned long long)n);
+}
+
+static enum MHD_Result count_xff(void *cls, enum MHD_ValueKind kind, const char *key,
+				 const char *value)
+{
+	if (strcasecmp(key, "X-Forwarded-For") == 0)
+		(*(int *)cls)++;
+	return MHD_YES;
+}
+
+static void peer_address(struct MHD_Connection *c, uint8_t peer[16])
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	memset(peer, 0, 16);
+	if (sa && sa->sa_family == AF_INET) {
+		peer[10] = peer[11] = 0xff;
+		memcpy(peer + 12, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+	} else if (sa && sa->sa_family == AF_INET6) {
+		memcpy(peer, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
+	}
+}
+
+/*
+ * The client is the socket peer unless the peer is a trusted proxy. A chain
+ * from a trusted proxy that cannot be read, or that comes in several
+ * X-Forwarded-For headers (one of them may be the client's own), names
+ * nobody: the request keeps the all-zero address, which no allowlist admits.
+ */
+static void client_address(const struct http_server *s, struct MHD_Connection *c,
+			   struct http_req *req)
+{
+	uint8_t peer[16];
+
+	peer_address(c, peer);
+	memcpy(req->client_ip, peer, 16);
+	if (s->trusted && s->trusted->n && cidr_set_contains(s->trusted, peer)) {
+		const char *xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+							      "X-Forwarded-For");
+		int headers = 0;
+
+		MHD_get_connection_values(c, MHD_HEADER_KIND, count_xff, &headers);
+		if (headers > 1 || allow_client_ip(peer, xff, s->trusted, req->client_ip) != 0)
+			memset(req->client_ip, 0, 16);
+	}
+	ip_format(req->client_ip, req->client_text, sizeof(req->client_text));
+}
+
+static enum MHD_Result queue(struct MHD_Connection *c, const struct http_req *req,
+			     struct http_resp *resp)
+{
+	struct MHD_Response *r;
+	enum MHD_Result rc;
+
+	if (resp->body == NULL)
+		http_resp_error(req, resp, 500, "SERVER_ERROR", "Internal server error");
+	r = MHD_create_response_from_buffer(resp->len, resp->body, MHD_RESPMEM_MUST_FREE);
+	if (r == NULL) {
+		free(resp->body);
+		resp->body = NULL;
+		return MHD_NO;
+	}
+	resp->body = NULL;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->ctype);
+	MHD_add_response_header(r, "X-Request-Id", req->rid);
+	if (resp->allow[0])
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
+	rc = MHD_queue_response(c, resp->status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+static void access_log(const struct req_ctx *ctx, const struct http_resp *resp)
+{
+	enum log_level lvl = resp->status >= 500 ? LOG_ERROR : LOG_INFO;
+
+	log_event(lvl, "request", "method=%s path=\"%.120s\" status=%u bytes=%zu ms=%lld client=%s",
+		  ctx->req.method, ctx->req.path, resp->status, resp->len,
+		  (long long)(clock_now_ms() - ctx->started_ms), ctx->req.client_text);
+}
+
+/* Route, admit and run the handler; resp gets the answer. */
+static void dispatch(const struct http_server *s, struct req_ctx *ctx,
+		     struct http_resp *resp)
+{
+	struct http_req *req = &ctx->req;
+	const struct http_route *route = NULL;
+	const struct http_family *fam = NULL;
+	char stack[512];
+	size_t plen = strlen(req->path);
+	char *scratch = plen < sizeof(stack) ? stack : malloc(plen + 1);
+	enum http_match m;
+
+	if (scratch == NULL) {
+		http_resp_error(req, resp, 500, "SERVER_ERROR", "Internal server error");
+		return;
+	}
+	m = http_router_match(s->router, req->method, req->path, req, scratch, &route, &fam,
+			      resp->allow, sizeof(resp->allow));
+	req->family = m == HTTP_MATCH_NO_PATH ? fam : route->family;
+	req->fmt = m == HTTP_MATCH_NO_PATH ? HTTP_JSON : route->fmt;
+	req->route = m == HTTP_MATCH_OK ? route : NULL;
+	if (m == HTTP_MATCH_NO_PATH) {
+		http_resp_error(req, resp, 404, "NOT_FOUND", "Not found");
+	} else if (m == HTTP_MATCH_NO_METHOD) {
+		http_resp_error(req, resp, 405, "METHOD_NOT_ALLOWED", "Method not allowed");
+	} else if (req->family && req->family->admit && req->family->admit(req) != 0) {
+		http_resp_error(req, resp, 403, "FORBIDDEN", "Forbidden");
+	} else if (ctx->too_large) {
+		http_resp_error(req, resp, 413, "PAYLOAD_TOO_LARGE", "Request body too large");
+	} else {
+		req->body = ctx->body.data ? ctx->body.data : "";
+		req->body_len = ctx->body.len;
+		route->handler(req, resp);
+	}
+	if (m != HTTP_MATCH_NO_METHOD)
+		resp->allow[0] = '\0';
+	if (scratch != stack)
+		free(scratch);
+}
+
+static struct req_ctx *begin(struct http_server *s, struct MHD_Connection *c,
+			     const char *url, const char *method)
+{
+	struct req_ctx *ctx = calloc(1, sizeof(*ctx));
+	const char *cl;
+
+	if (ctx == NULL)
+		return NULL;
+	ctx->started_ms = clock_now_ms();
+	ctx->req.method = method;
+	ctx->req.path = url;
+	ctx->req.body = "";
+	ctx->req.conn = (struct http_conn *)c;
+	make_rid(ctx->req.rid, sizeof(ctx->req.rid));
+	buf_init(&ctx->body, s->max_body);
+	client_address(s, c, &ctx->req);
+	/* Refuse a declared oversize body before reading a byte of it. */
+	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl && strtoull(cl, NULL, 10) > s->max_body)
+		ctx->too_large = true;
+	return ctx;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_size, void **con_cls)
+{
+	struct http_server *s = cls;
+	struct req_ctx *ctx = *con_cls;
+	struct http_resp resp = { 0 };
+	enum MHD_Result rc;
+
+	if (ctx == NULL) {
+		ctx = begin(s, c, url, method);
+		*con_cls = ctx;
+		return ctx ? MHD_YES : MHD_NO;
+	}
+	log_set_rid(ctx->req.rid);
+	if (*upload_size != 0) {
+		if (!ctx->too_large && buf_append(&ctx->body, upload_data, *upload_size) != 0) {
+			ctx->too_large = true;
+			buf_release(&ctx->body);
+		}
+		*upload_size = 0;
+		log_set_rid(NULL);
+		return MHD_YES;
+	}
+	dispatch(s, ctx, &resp);
+	access_log(ctx, &resp);
+	rc = queue(c, &ctx->req, &resp);
+	log_set_rid(NULL);
+	return rc;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct req_ctx *ctx = *con_cls;
+
+	if (ctx == NULL)
+		return;
+	buf_release(&ctx->body);
+	free(ctx);
+	*con_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	size_t n;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	log_warn("http library", "detail=\"%s\"", msg);
+}
+
+static int bind_addr(const char *addr, unsigned port, struct sockaddr_storage *ss,
+		     unsigned *flags)
+{
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, addr, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, addr, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		*flags |= MHD_USE_IPv6;
+		return 0;
+	}
+	return -1;
+}
+
+struct http_server *http_server_start(const struct http_server_opts *o,
+				      const struct http_router *r)
+{
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+			 MHD_USE_ITC;
+	struct sockaddr_storage ss;
+	struct http_server *s = calloc(1, sizeof(*s));
+	const union MHD_DaemonInfo *di;
+
+	if (s == NULL)
+		return NULL;
+	if (bind_addr(o->listen_addr, o->port, &ss, &flags) != 0) {
+		log_error("listen address is not an IP address", "listen=%s", o->listen_addr);
+		free(s);
+		return NULL;
+	}
+	rid_boot = (uint32_t)(clock_now_ms() & 0xffffffffu);
+	s->router = r;
+	s->max_body = o->max_body;
+	s->trusted = o->trusted_proxies;
+	s->daemon = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, on_request, s,
+				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				     MHD_OPTION_THREAD_POOL_SIZE, o->threads,
+				     MHD_OPTION_CONNECTION_TIMEOUT, o->conn_timeout,
+				     MHD_OPTION_CONNECTION_LIMIT, o->max_connections,
+				     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+				     MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
+				     MHD_OPTION_END);
+	if (s->daemon == NULL) {
+		log_error("cannot start HTTP server", "listen=%s port=%u", o->listen_addr,
+			  o->port);
+		free(s);
+		return NULL;
+	}
+	di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	s->port = di ? di->port : o->port;
+	return s;
+}
+
+unsigned http_server_port(const struct http_server *s)
+{
+	return s->port;
+}
+
+void http_server_stop(struct http_server *s, unsigned grace_ms)
+{
+	const union MHD_DaemonInfo *di;
+	MHD_socket fd;
+
+	if (s == NULL)
+		return;
+	/* Stop accepting, then give requests in flight a bounded time to end. */
+	fd = MHD_quiesce_daemon(s->daemon);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	for (unsigned waited = 0; waited < grace_ms; waited += 20) {
+		di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+		if (di == NULL || di->num_connections == 0)
+			break;
+		usleep(20 * 1000);
+	}
+	MHD_stop_daemon(s->daemon);
+	free(s);
+}

@@ -1,0 +1,568 @@
+/* numdb.c - building, publishing and reading lookup generations.
+ *
+ * Every table becomes an array sorted by its integer key, searched by binary
+ * search: compact, cache friendly and simple to build in one pass. Strings
+ * that many rows share (companies, sources) are kept once per generation.
+ */
+#include "numdb.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/clock.h"
+#include "../base/log.h"
+#include "../base/tn.h"
+
+struct ported_rec {
+	uint64_t tn; /* key: first member, see find_key() */
+	uint64_t lrn;
+	char spid[5];
+	char cnam_dpc[10];
+};
+
+struct block_rec {
+	uint64_t npanxxx;
+	uint64_t lrn; /* 0 when the block report gave no LRN */
+	char spid[5];
+};
+
+struct cocode_rec {
+	uint64_t npanxx;
+	struct cocode_info info;
+};
+
+struct cnam_rec {
+	uint64_t tn;
+	char name[16];
+	bool restricted;
+};
+
+struct dno_rec {
+	uint64_t prefix;
+	const char *source;
+};
+
+struct ror_rec {
+	uint64_t crn;
+	char ror[6];
+};
+
+struct cpr_rec {
+	uint64_t crn;
+	json_t *record;
+};
+
+struct npa_rec {
+	bool present;
+	const char *location;
+};
+
+/* Strings owned by a generation, freed with it. */
+struct strings {
+	char **v;
+	size_t n, cap;
+};
+
+struct numdb {
+	atomic_long refs;
+	int64_t built_at;
+	struct ported_rec *ported;
+	size_t n_ported;
+	struct block_rec *blocks;
+	size_t n_blocks;
+	struct cocode_rec *cocodes;
+	size_t n_cocodes;
+	struct cnam_rec *cnam;
+	size_t n_cnam;
+	uint64_t *dnc;
+	size_t n_dnc;
+	struct dno_rec *dno[4]; /* by pattern length 3, 6, 7, 10 */
+	size_t n_dno[4];
+	struct ror_rec *ror;
+	size_t n_ror;
+	struct cpr_rec *cpr;
+	size_t n_cpr;
+	struct dnc_count *report;
+	size_t n_report;
+	struct npa_rec npa[1000];
+	size_t n_npa;
+	struct strings strs;
+};
+
+static const unsigned dno_lengths[4] = { 3, 6, 7, 10 };
+
+/* ---- building ---- */
+
+static const char *keep(struct numdb *g, const unsigned char *s)
+{
+	char *copy, **v;
+
+	if (s == NULL)
+		return NULL;
+	/* Consecutive rows often repeat a company or source: share it. */
+	if (g->strs.n && strcmp(g->strs.v[g->strs.n - 1], (const char *)s) == 0)
+		return g->strs.v[g->strs.n - 1];
+	if (g->strs.n == g->strs.cap) {
+		size_t cap = g->strs.cap ? g->strs.cap * 2 : 1024;
+
+		v = realloc(g->strs.v, cap * sizeof(*v));
+		if (v == NULL)
+			return NULL;
+		g->strs.v = v;
+		g->strs.cap = cap;
+	}
+	copy = strdup((const char *)s);
+	if (copy)
+		g->strs.v[g->strs.n++] = copy;
+	return copy;
+}
+
+static void copy_text(char *dst, size_t size, const unsigned char *src)
+{
+	snprintf(dst, size, "%s", src ? (const char *)src : "");
+}
+
+/* Count rows of a table so each array is allocated once. */
+static long count_rows(sqlite3 *db, const char *table)
+{
+	char sql[96];
+	sqlite3_stmt *st;
+	long n = -1;
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+typedef int (*row_fn)(struct numdb *g, sqlite3_stmt *st, void *arr, size_t i);
+
+/*
+ * Run sql (ordered by key) and let fill() turn each row into arr[i].
+ * Allocates the array; stores it and the row count.
+ */
+static int load_table(sqlite3 *db, struct numdb *g, const char *table, const char *sql,
+		      size_t elem, row_fn fill, void **arr, size_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	long rows = count_rows(db, table);
+	size_t i = 0;
+	char *a;
+	int rc;
+
+	if (rows < 0 || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_error("lookup load failed", "table=%s err=\"%s\"", table, sqlite3_errmsg(db));
+		return -1;
+	}
+	a = calloc((size_t)rows + 1, elem);
+	if (a == NULL) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && i < (size_t)rows) {
+		if (fill(g, st, a + i * elem, i) == 0)
+			i++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		log_error("lookup load failed", "table=%s err=\"%s\"", table, sqlite3_errmsg(db));
+		free(a);
+		return -1;
+	}
+	*arr = a;
+	*n = i;
+	return 0;
+}
+
+static int fill_ported(struct numdb *g, sqlite3_stmt *st, void *p, size_t i)
+{
+	struct ported_rec *r = p;
+
+	r->tn = (uint64_t)sqlite3_column_int64(st, 0);
+	r->lrn = (uint64_t)sqlite3_column_int64(st, 1);
+	copy_text(r->spid, sizeof(r->spid), sqlite3_column_text(st, 2));
+	copy_text(r->cnam_dpc, sizeof(r->cnam_dpc), sqlite3_column_text(st, 3));
+	return 0;
+}
+
+static int fill_block(struct numdb *g, sqlite3_stmt *st, void *p, size_t i)
+{
+	struct block_rec *r = p;
+
+	r->npanxxx = (uint64_t)sqlite3_column_int64(st, 0);
+	r->lrn = (uint64_t)sqlite3_column_int64(st, 1);
+	copy_text(r->spid, sizeof(r->spid), sqlite3_column_text(st, 2));
+	return 0;
+}
+
+static int fill_cocode(struct numdb *g, sqlite3_stmt *st, void *p, size_t i)
+{
+	struct cocode_rec *r = p;
+
+	r->npanxx = (uint64_t)sqlite3_column_int64(st, 0);
+	r->info.ocn = keep(g, sqlite3_column_text(st, 1));
+	r->info.company = keep(g, sqlite3_column_text(st, 2));
+	r->info.rate_center = keep(g, sqlite3_column_text(st, 3));
+	r->info.state = keep(g, sqlite3_column_text(st, 4));
+	r->info.status = keep(g, sqlite3_column_text(st, 5));
+	return 0;
+}
+
+static int fill_cnam(struct numdb *g, sqlite3_stmt *st, void *p, size_t i)
+{
+	struct cnam_rec *r = p;
+
+	r->tn = (uint64_t)sqlite3_column_int64(st, 0);
+	copy_text(r->name, sizeof(r->name), sqlite3_column_text(st, 1));
+	r->restricted = sqlite3_column_int(st, 2) != 0;
+	return 0;
+}
+
+static int fill_u64(struct numdb *g, sqlite3_stmt *st, void *p, size_t i)
+{
+	*(uint64_t *)p = (uint64_t)sqlite3_column_int64(st, 0);
+	return 0;
+}
+
+static int fill_ror(struct numdb *g, sqlite3_stmt *st, void *p, size_t i)
+{
+	struct ror_rec *r = p;
+
+	r->crn = (uint64_t)sqlite3_column_int64(st, 0);
+	copy_text(r->ror, sizeof(r->ror), sqlite3_column_text(st, 1));
+	return 0;
+}
+
+static int fill_cpr(struct numdb *g, sqlite3_stmt *st, void *p, size_t i)
+{
+	struct cpr_rec *r = p;
+	const char *text = (const char *)sqlite3_column_text(st, 1);
+
+	r->crn = (uint64_t)sqlite3_column_int64(st, 0);
+	r->record = text ? json_loads(text, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	if (r->record == NULL) {
+		log_warn("cpr record unreadable, skipped", "crn=%llu",
+			 (unsigned long long)r->crn);
+		return -1;
+	}
+	return 0;
+}
+
+static int fill_report(struct numdb *g, sqlite3_stmt *st, void *p, size_t i)
+{
+	struct dnc_count *r = p;
+
+	r->npa = (unsigned)sqlite3_column_int(st, 0);
+	r->old_count = (long)sqlite3_column_int64(st, 1);
+	r->new_count = (long)sqlite3_column_int64(st, 2);
+	return 0;
+}
+
+/* DNO patterns arrive as text; split them by length into integer prefixes. */
+static int load_dno(sqlite3 *db, struct numdb *g)
+{
+	sqlite3_stmt *st = NULL;
+	long rows = count_rows(db, "dno");
+	int rc;
+
+	if (rows < 0 || sqlite3_prepare_v2(db, "SELECT pattern, source FROM dno ORDER BY "
+					   "length(pattern), pattern", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	for (int k = 0; k < 4; k++) {
+		g->dno[k] = calloc((size_t)rows + 1, sizeof(struct dno_rec));
+		if (g->dno[k] == NULL) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *pat = (const char *)sqlite3_column_text(st, 0);
+		size_t len = pat ? strlen(pat) : 0;
+		uint64_t v;
+
+		for (int k = 0; k < 4; k++) {
+			if (len != dno_lengths[k] || digits_parse(pat, len, (unsigned)len, &v) != 0)
+				continue;
+			g->dno[k][g->n_dno[k]].prefix = v;
+			g->dno[k][g->n_dno[k]].source = keep(g, sqlite3_column_text(st, 1));
+			g->n_dno[k]++;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int load_npas(sqlite3 *db, struct numdb *g)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT npa, location FROM npa", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int npa = sqlite3_column_int(st, 0);
+
+		if (npa < 0 || npa > 999)
+			continue;
+		g->npa[npa].present = true;
+		g->npa[npa].location = keep(g, sqlite3_column_text(st, 1));
+		g->n_npa++;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+#define LOAD(tbl, sql, field, fn) \
+	load_table(db, g, tbl, sql, sizeof(*g->field), fn, (void **)&g->field, &g->n_##field)
+
+int numdb_build(sqlite3 *db, struct numdb **out)
+{
+	struct numdb *g = calloc(1, sizeof(*g));
+	int rc = -1;
+
+	if (g == NULL)
+		return -1;
+	atomic_init(&g->refs, 1);
+	g->built_at = clock_now();
+	/* One read transaction: the generation is a snapshot of one moment. */
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		goto out;
+	if (LOAD("ported", "SELECT tn, lrn, spid, cnam_dpc FROM ported ORDER BY tn", ported,
+		 fill_ported) ||
+	    LOAD("block", "SELECT npanxxx, coalesce(lrn, 0), spid FROM block ORDER BY npanxxx",
+		 blocks, fill_block) ||
+	    LOAD("cocode", "SELECT npanxx, ocn, company, rate_center, state, status FROM cocode"
+		 " ORDER BY npanxx", cocodes, fill_cocode) ||
+	    LOAD("cnam", "SELECT tn, name, restricted FROM cnam ORDER BY tn", cnam, fill_cnam) ||
+	    LOAD("dnc", "SELECT tn FROM dnc ORDER BY tn", dnc, fill_u64) ||
+	    LOAD("tollfree", "SELECT crn, ror FROM tollfree ORDER BY crn", ror, fill_ror) ||
+	    LOAD("cpr", "SELECT crn, record FROM cpr ORDER BY crn", cpr, fill_cpr) ||
+	    LOAD("dnc_report", "SELECT npa, old_count, new_count FROM dnc_report ORDER BY npa",
+		 report, fill_report) ||
+	    load_dno(db, g) != 0 || load_npas(db, g) != 0)
+		goto out;
+	rc = 0;
+out:
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (rc != 0) {
+		log_error("lookup generation build failed", "err=\"%s\"", sqlite3_errmsg(db));
+		numdb_free(g);
+		return -1;
+	}
+	*out = g;
+	return 0;
+}
+
+void numdb_free(struct numdb *g)
+{
+	if (g == NULL)
+		return;
+	for (size_t i = 0; i < g->n_cpr; i++)
+		json_decref(g->cpr[i].record);
+	for (size_t i = 0; i < g->strs.n; i++)
+		free(g->strs.v[i]);
+	for (int k = 0; k < 4; k++)
+		free(g->dno[k]);
+	free(g->strs.v);
+	free(g->ported);
+	free(g->blocks);
+	free(g->cocodes);
+	free(g->cnam);
+	free(g->dnc);
+	free(g->ror);
+	free(g->cpr);
+	free(g->report);
+	free(g);
+}
+
+/* ---- publishing ---- */
+
+static pthread_rwlock_t current_lock = PTHREAD_RWLOCK_INITIALIZER;
+static struct numdb *current;
+
+void numdb_publish(struct numdb *g)
+{
+	struct numdb *old;
+
+	pthread_rwlock_wrlock(&current_lock);
+	old = current;
+	current = g;
+	pthread_rwlock_unlock(&current_lock);
+	numdb_release(old);
+}
+
+struct numdb *numdb_acquire(void)
+{
+	struct numdb *g;
+
+	pthread_rwlock_rdlock(&current_lock);
+	g = current;
+	if (g)
+		atomic_fetch_add_explicit(&g->refs, 1, memory_order_relaxed);
+	pthread_rwlock_unlock(&current_lock);
+	return g;
+}
+
+void numdb_release(struct numdb *g)
+{
+	if (g && atomic_fetch_sub_explicit(&g->refs, 1, memory_order_acq_rel) == 1)
+		numdb_free(g);
+}
+
+void numdb_shutdown(void)
+{
+	numdb_publish(NULL);
+}
+
+/* ---- reading ---- */
+
+/* Binary search over records whose first member is a uint64_t key. */
+static const void *find_key(const void *base, size_t n, size_t size, uint64_t key)
+{
+	const char *a = base;
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint64_t k;
+
+		memcpy(&k, a + mid * size, sizeof(k));
+		if (k == key)
+			return a + mid * size;
+		if (k < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+#define FIND(arr, n, key) find_key((arr), (n), sizeof(*(arr)), (key))
+
+const struct cocode_info *numdb_cocode(const struct numdb *g, unsigned npanxx)
+{
+	const struct cocode_rec *c = FIND(g->cocodes, g->n_cocodes, npanxx);
+
+	return c ? &c->info : NULL;
+}
+
+void numdb_lrn(const struct numdb *g, uint64_t tn, struct lrn_answer *out)
+{
+	const struct ported_rec *p = FIND(g->ported, g->n_ported, tn);
+	const struct block_rec *b;
+	const struct cocode_info *c;
+
+	memset(out, 0, sizeof(*out));
+	if (p != NULL) {
+		out->lrn = p->lrn;
+		memcpy(out->spid, p->spid, sizeof(out->spid));
+		memcpy(out->cnam_dpc, p->cnam_dpc, sizeof(out->cnam_dpc));
+		out->ported = true;
+		out->source = LRN_FROM_PORT;
+		return;
+	}
+	b = FIND(g->blocks, g->n_blocks, tn_npanxxx(tn));
+	if (b != NULL) {
+		out->lrn = b->lrn ? b->lrn : tn;
+		memcpy(out->spid, b->spid, sizeof(out->spid));
+		out->source = LRN_FROM_BLOCK;
+		return;
+	}
+	out->lrn = tn;
+	c = numdb_cocode(g, tn_npanxx(tn));
+	if (c != NULL && c->ocn != NULL) {
+		snprintf(out->spid, sizeof(out->spid), "%s", c->ocn);
+		out->source = LRN_FROM_CODE;
+		return;
+	}
+	out->source = LRN_FROM_NONE;
+}
+
+const char *numdb_state(const struct numdb *g, uint64_t tn)
+{
+	const struct cocode_info *c = numdb_cocode(g, tn_npanxx(tn));
+	const struct npa_rec *n = &g->npa[tn_npa(tn)];
+
+	if (c && c->state && strlen(c->state) == 2)
+		return c->state;
+	if (n->present && n->location && strlen(n->location) == 2)
+		return n->location;
+	return NULL;
+}
+
+int numdb_cnam(const struct numdb *g, uint64_t tn, const char **name, bool *restricted)
+{
+	const struct cnam_rec *r = FIND(g->cnam, g->n_cnam, tn);
+
+	if (r == NULL)
+		return -1;
+	*name = r->name;
+	*restricted = r->restricted;
+	return 0;
+}
+
+bool numdb_dnc(const struct numdb *g, uint64_t tn)
+{
+	return FIND(g->dnc, g->n_dnc, tn) != NULL;
+}
+
+bool numdb_dno(const struct numdb *g, uint64_t tn, struct dno_match *m)
+{
+	static const uint64_t div[4] = { 10000000, 10000, 1000, 1 };
+
+	/* Longest first: a 10-digit entry says more than its area code's. */
+	for (int k = 3; k >= 0; k--) {
+		const struct dno_rec *r = FIND(g->dno[k], g->n_dno[k], tn / div[k]);
+
+		if (r != NULL) {
+			snprintf(m->pattern, sizeof(m->pattern), "%0*llu", (int)dno_lengths[k],
+				 (unsigned long long)r->prefix);
+			m->source = r->source ? r->source : "";
+			return true;
+		}
+	}
+	return false;
+}
+
+int numdb_ror(const struct numdb *g, uint64_t crn, const char **ror)
+{
+	const struct ror_rec *r = FIND(g->ror, g->n_ror, crn);
+
+	if (r == NULL)
+		return -1;
+	*ror = r->ror;
+	return 0;
+}
+
+const json_t *numdb_cpr(const struct numdb *g, uint64_t crn)
+{
+	const struct cpr_rec *r = FIND(g->cpr, g->n_cpr, crn);
+
+	return r ? r->record : NULL;
+}
+
+const struct dnc_count *numdb_dnc_report(const struct numdb *g, size_t *n)
+{
+	*n = g->n_report;
+	return g->report;
+}
+
+void numdb_get_stats(const struct numdb *g, struct numdb_stats *st)
+{
+	st->ported = g->n_ported;
+	st->blocks = g->n_blocks;
+	st->cocodes = g->n_cocodes;
+	st->npas = g->n_npa;
+	st->cnam = g->n_cnam;
+	st->dnc = g->n_dnc;
+	st->dno = g->n_dno[0] + g->n_dno[1] + g->n_dno[2] + g->n_dno[3];
+	st->tollfree = g->n_ror;
+	st->cpr = g->n_cpr;
+	st->built_at = g->built_at;
+}
