@@ -84,6 +84,9 @@ int cidr_parse(const char *s, struct cidr *out)
 	}
 	c.bits = (uint8_t)(c.v4 ? bits + 96 : bits);
 	clear_host_bits(c.addr, c.bits);
+	/* ::ffff:a.b.c.d/n with n >= 96 is an IPv4 network: say so, so it prints as one. */
+	if (!c.v4 && c.bits >= 96 && is_v4(c.addr))
+		c.v4 = true;
 	*out = c;
 	return 0;
 }
@@ -92,7 +95,10 @@ void cidr_format(const struct cidr *c, char *out, size_t outlen)
 {
 	char ip[64];
 
-	ip_format(c->addr, ip, sizeof(ip));
+	if (c->v4)
+		inet_ntop(AF_INET, c->addr + 12, ip, sizeof(ip));
+	else
+		inet_ntop(AF_INET6, c->addr, ip, sizeof(ip));
 	snprintf(out, outlen, "%s/%u", ip, c->v4 ? c->bits - 96u : c->bits);
 }
 

@@ -114,6 +114,9 @@ int clock_parse_rfc3339(const char *s, int64_t *out)
 	    expect(&p, ':') || take_num(&p, 2, &sec))
 		return -1;
 	if (*p == '.') {
+		/* RFC 3339 wants at least one digit after the point. */
+		if (p[1] < '0' || p[1] > '9')
+			return -1;
 		do
 			p++;
 		while (*p >= '0' && *p <= '9');

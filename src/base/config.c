@@ -124,7 +124,7 @@ static int on_ini(void *user, const char *section, const char *name, const char 
 	if (c->failed)
 		return 0;
 	if (config_set(c->cfg, section, name, value, why, sizeof(why)) != 0) {
-		snprintf(c->err, c->errlen, "%s: %s", c->path, why);
+		snprintf(c->err, c->errlen, "%s", why);
 		c->failed = 1;
 		return 0;
 	}
@@ -140,8 +140,14 @@ int config_load_file(struct config *cfg, const char *path, char *err, size_t err
 		snprintf(err, errlen, "%s: cannot open", path);
 		return -1;
 	}
-	if (c.failed)
+	if (c.failed) {
+		/* inih stops at the line the handler refused and returns its number. */
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, errlen, "%s:%d: %s", path, rc, why);
 		return -1;
+	}
 	if (rc != 0) {
 		snprintf(err, errlen, "%s:%d: not an INI line", path, rc);
 		return -1;

@@ -178,6 +178,8 @@ static long form_decode(const char *s, size_t len, char *out, size_t outlen)
 {
 	size_t o = 0;
 
+	if (outlen == 0)
+		return -2;
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
 

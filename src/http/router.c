@@ -152,8 +152,9 @@ enum http_match http_router_match(const struct http_router *r, const char *metho
 	n = split(scratch, seg);
 	if (n < 0)
 		return HTTP_MATCH_NO_PATH;
-	if (allowlen)
-		allow[0] = '\0';
+	if (allowlen == 0)
+		return HTTP_MATCH_NO_PATH;
+	allow[0] = '\0';
 	for (size_t i = 0; i < r->n_routes; i++) {
 		const struct compiled *c = &r->routes[i];
 

@@ -183,10 +183,12 @@ static void cnam_post(struct http_req *req, struct http_resp *resp)
 {
 	char number[32];
 	uint64_t tn;
+	long n = -1;
 
-	if (!is_form(req) ||
-	    text_form_value(req->body, req->body_len, "number", number, sizeof(number)) < 0 ||
-	    tn_parse_str(number, &tn) != TN_OK) {
+	if (is_form(req))
+		n = text_form_value(req->body, req->body_len, "number", number, sizeof(number));
+	/* Parse by length: a decoded %00 must not cut the value short. */
+	if (n < 0 || tn_parse(number, (size_t)n, &tn) != TN_OK) {
 		http_resp_error(req, resp, 400, "INVALID_FORMAT", "Missing or invalid phone number");
 		return;
 	}
