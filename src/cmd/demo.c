@@ -595,6 +595,15 @@ static unsigned run_length(struct rng *r)
 	return 6 + rng_below(r, 20);
 }
 
+/*
+ * Free for a random port: not taken, not in a block still in the pool, and not
+ * in the fixed block, whose numbers all answer with the block's LRN.
+ */
+static bool port_free(const struct ported *p, uint64_t tn)
+{
+	return !tnset_has(&p->used, tn) && !in_spare_block(tn) && tn / 1000 != FIX_BLOCK;
+}
+
 /* One run of consecutive numbers ported together; false if it collided. */
 static bool port_run(struct ported *p)
 {
@@ -606,7 +615,7 @@ static bool port_run(struct ported *p)
 		len = (unsigned)(N_PORTED - p->n);
 	base = (uint64_t)c->npa * 10000000 + c->nxx * 10000U + rng_below(&p->r, 10001 - len);
 	for (unsigned i = 0; i < len; i++)
-		if (tnset_has(&p->used, base + i) || in_spare_block(base + i))
+		if (!port_free(p, base + i))
 			return false;
 	/* Other SVs of the region take version ids between this file's runs. */
 	p->version += 1 + rng_below(&p->r, 40);
@@ -1453,7 +1462,7 @@ static int write_npa(const char *dir)
 
 static void cocode_held(struct out *o, const struct code *c)
 {
-	out_printf(o, "%u,%u,\"In Service\",\"%s\",\"%s\",\"%s\",\"%s\",\n", c->npa, c->nxx,
+	out_printf(o, "%u,%u,\"In Service\",\"%s\",\"%s\",\"%s\",\"%s\",\r\n", c->npa, c->nxx,
 		   c->area, c->prov, c->company, c->ocn);
 	o->records++;
 }
@@ -1463,11 +1472,11 @@ static void cocode_spare(struct out *o, const struct spare *s)
 	out_printf(o, "%u,%u,\"%s\",,,,,", s->npa, s->nxx, s->status);
 	if (*s->remarks)
 		out_printf(o, "\"%s\"", s->remarks);
-	out_printf(o, "\n");
+	out_printf(o, "\r\n");
 	o->records++;
 }
 
-/* Both tables are in NPA-NXX order; merge them as the CNA file lists codes. */
+/* Both tables are in NPA-NXX order; merge them as the CNA file lists codes (CRLF). */
 static int write_cocodes(const char *dir)
 {
 	struct out o;
@@ -1476,8 +1485,8 @@ static int write_cocodes(const char *dir)
 	if (out_open(&o, dir, "cocodes.csv") != 0)
 		return -1;
 	out_printf(&o, "\"NPA\",\"CO Code (NXX)\",\"Status\",\"Exchange Area\",\"Province\","
-		   "\"Company\",\"OCN\",\"Remarks\"\n");
-	out_printf(&o, ",,,,,,,%04d-%02d-%02d\n", DEMO_Y, DEMO_M, DEMO_D);
+		   "\"Company\",\"OCN\",\"Remarks\"\r\n");
+	out_printf(&o, ",,,,,,,%04d-%02d-%02d\r\n", DEMO_Y, DEMO_M, DEMO_D);
 	for (size_t i = 0; i < N_CODES; i++) {
 		unsigned key = codes[i].npa * 1000U + codes[i].nxx;
 

@@ -62,12 +62,17 @@ static const char *const prefixes[] = {
 	"/v1/cicror/", NULL,
 };
 
-static const struct http_family telique_family = {
+static const struct http_family family = {
 	.name = "telique",
 	.prefixes = prefixes,
 	.render_error = render_error,
 	.admit = admit,
 };
+
+const struct http_family *telique_family(void)
+{
+	return &family;
+}
 
 /* ---- shared steps ---- */
 
@@ -442,11 +447,11 @@ TF_HANDLER(cicror_plain, true, true, true)
 
 /* ---- the route table ---- */
 
-#define T(m, p, f, h) { m, p, f, &telique_family, h, false }
+#define T(m, p, f, h) { m, p, f, &family, h, false }
 
 static const struct http_route routes[] = {
 	T("GET", "/v1/telique/cnam/{phoneNumber}", HTTP_JSON, cnam_get),
-	{ "POST", "/v1/telique/cnam", HTTP_JSON, &telique_family, cnam_post, true },
+	{ "POST", "/v1/telique/cnam", HTTP_JSON, &family, cnam_post, true },
 	T("GET", "/v1/telique/lrn/{phoneNumber}", HTTP_TEXT, lrn_plain),
 	T("GET", "/v1/telique/cic/{crn}/{ani}/{lata}", HTTP_JSON, cic_json),
 	T("GET", "/v1/telique/cic/{crn}/{ani}/{lata}/plain", HTTP_TEXT, cic_plain),
@@ -469,7 +474,7 @@ static const struct http_route routes[] = {
 
 int telique_api_mount(struct http_router *r)
 {
-	if (http_router_add_family(r, &telique_family) != 0)
+	if (http_router_add_family(r, &family) != 0)
 		return -1;
 	return http_router_add(r, routes, sizeof(routes) / sizeof(routes[0]));
 }

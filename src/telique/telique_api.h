@@ -4,6 +4,12 @@
 
 #include "../http/http.h"
 
+/*
+ * The Telique family: its error shapes and its admission by allowlist. Other
+ * Telique modules (STIR/SHAKEN, ...) put their routes in it.
+ */
+const struct http_family *telique_family(void);
+
 /* Add every Telique route and the family that renders its errors. Returns 0 or -1. */
 int telique_api_mount(struct http_router *r);
 
