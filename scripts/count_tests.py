@@ -19,7 +19,8 @@ def main(path):
     with open(path, encoding="utf-8", errors="replace") as f:
         for line in f:
             entry = json.loads(line)
-            out = entry.get("stdout", "") or ""
+            # cmocka writes its summary lines to stderr, the per-test lines to stdout.
+            out = (entry.get("stdout", "") or "") + (entry.get("stderr", "") or "")
             p = sum(int(n) for n in PASSED.findall(out))
             fl = sum(int(n) for n in FAILED.findall(out))
             s = sum(int(n) for n in SKIPPED.findall(out))

@@ -67,3 +67,20 @@ void log_event(enum log_level level, const char *msg, const char *fmt, ...)
 	/* One write per line keeps lines whole when threads log at once. */
 	fwrite(line, 1, n, stderr);
 }
+
+void log_quote(const char *s, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	if (outlen == 0)
+		return;
+	for (; *s && o + 5 < outlen; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c > 0x7e || c == '"' || c == '\\')
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
+		else
+			out[o++] = (char)c;
+	}
+	out[o] = '\0';
+}

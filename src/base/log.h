@@ -6,6 +6,8 @@
 #ifndef RINGER_BASE_LOG_H
 #define RINGER_BASE_LOG_H
 
+#include <stddef.h>
+
 enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 /* Set the lowest level written. Default LOG_INFO. */
@@ -26,6 +28,12 @@ const char *log_rid(void);
  */
 void log_event(enum log_level level, const char *msg, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Copy s into out (always NUL-terminated) with ", \\ and every byte outside
+ * printable ASCII written as \\xNN, so client text stays inside one field.
+ */
+void log_quote(const char *s, char *out, size_t outlen);
 
 #define log_debug(msg, ...) log_event(LOG_DEBUG, msg, __VA_ARGS__)
 #define log_info(msg, ...) log_event(LOG_INFO, msg, __VA_ARGS__)

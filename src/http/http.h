@@ -124,10 +124,10 @@ void http_resp_set(struct http_resp *resp, unsigned status, const char *ctype,
 /* Serialize j (takes the reference) as application/json. */
 void http_resp_json(struct http_resp *resp, unsigned status, json_t *j);
 
-/* text/plain; charset=utf-8 */
+/* text/plain, as the contracts name it (the bytes are ASCII or UTF-8) */
 void http_resp_text(struct http_resp *resp, unsigned status, const char *text);
 
-/* application/xml; body is the full document without the XML declaration. */
+/* application/xml; body is the document without the XML declaration (UTF-8). */
 void http_resp_xml(struct http_resp *resp, unsigned status, const char *xml);
 
 /* Render an error through the route's family (what handlers call). */

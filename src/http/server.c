@@ -26,6 +26,7 @@ struct http_server {
 	size_t max_body;
 	const struct cidr_set *trusted;
 	unsigned port;
+	atomic_int in_flight; /* requests begun and not yet completed */
 };
 
 /* Per-request state, from the first access-handler call to completion. */
@@ -109,7 +110,7 @@ void http_resp_json(struct http_resp *resp, unsigned status, json_t *j)
 
 void http_resp_text(struct http_resp *resp, unsigned status, const char *text)
 {
-	http_resp_set(resp, status, "text/plain; charset=utf-8", text, strlen(text));
+	http_resp_set(resp, status, "text/plain", text, strlen(text));
 }
 
 void http_resp_xml(struct http_resp *resp, unsigned status, const char *xml)
@@ -124,7 +125,7 @@ void http_resp_xml(struct http_resp *resp, unsigned status, const char *xml)
 	}
 	free(resp->body);
 	resp->status = status;
-	resp->ctype = "application/xml; charset=utf-8";
+	resp->ctype = "application/xml";
 	resp->body = buf_steal(&b, &resp->len);
 }
 
@@ -231,9 +232,12 @@ static enum MHD_Result queue(struct MHD_Connection *c, const struct http_req *re
 static void access_log(const struct req_ctx *ctx, const struct http_resp *resp)
 {
 	enum log_level lvl = resp->status >= 500 ? LOG_ERROR : LOG_INFO;
+	char path[256];
 
-	log_event(lvl, "request", "method=%s path=\"%.120s\" status=%u bytes=%zu ms=%lld client=%s",
-		  ctx->req.method, ctx->req.path, resp->status, resp->len,
+	/* The path is the client's text: quote it so it cannot forge log fields. */
+	log_quote(ctx->req.path, path, sizeof(path));
+	log_event(lvl, "request", "method=%s path=\"%s\" status=%u bytes=%zu ms=%lld client=%s",
+		  ctx->req.method, path, resp->status, resp->len,
 		  (long long)(clock_now_ms() - ctx->started_ms), ctx->req.client_text);
 }
 
@@ -253,8 +257,10 @@ static void dispatch(const struct http_server *s, struct req_ctx *ctx,
 		http_resp_error(req, resp, 500, "SERVER_ERROR", "Internal server error");
 		return;
 	}
-	m = http_router_match(s->router, req->method, req->path, req, scratch, &route, &fam,
-			      resp->allow, sizeof(resp->allow));
+	/* HEAD is GET without the body; the library drops the body. */
+	m = http_router_match(s->router, strcmp(req->method, "HEAD") == 0 ? "GET" : req->method,
+			      req->path, req, scratch, &route, &fam, resp->allow,
+			      sizeof(resp->allow));
 	req->family = m == HTTP_MATCH_NO_PATH ? fam : route->family;
 	req->fmt = m == HTTP_MATCH_NO_PATH ? HTTP_JSON : route->fmt;
 	req->route = m == HTTP_MATCH_OK ? route : NULL;
@@ -285,6 +291,7 @@ static struct req_ctx *begin(struct http_server *s, struct MHD_Connection *c,
 
 	if (ctx == NULL)
 		return NULL;
+	atomic_fetch_add(&s->in_flight, 1);
 	ctx->started_ms = clock_now_ms();
 	ctx->req.method = method;
 	ctx->req.path = url;
@@ -334,13 +341,48 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	struct http_server *s = cls;
 	struct req_ctx *ctx = *con_cls;
 
 	if (ctx == NULL)
 		return;
+	atomic_fetch_sub(&s->in_flight, 1);
 	buf_release(&ctx->body);
 	free(ctx);
 	*con_cls = NULL;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/*
+ * Decode %HH in paths and query values, except escapes of control bytes
+ * (%00, %0A, ...): those stay as written. A decoded NUL would end the path
+ * early for every handler, and a raw newline has no business in a number.
+ */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	char *w = s;
+
+	for (const char *r = s; *r; ) {
+		int hi = r[0] == '%' ? hexval(r[1]) : -1;
+		int lo = hi >= 0 ? hexval(r[2]) : -1;
+		int v = hi * 16 + lo;
+
+		if (hi >= 0 && lo >= 0 && v >= 0x20 && v != 0x7f) {
+			*w++ = (char)v;
+			r += 3;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -404,6 +446,7 @@ struct http_server *http_server_start(const struct http_server_opts *o,
 				     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 				     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
 				     MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
+				     MHD_OPTION_UNESCAPE_CALLBACK, unescape, s,
 				     MHD_OPTION_END);
 	if (s->daemon == NULL) {
 		log_error("cannot start HTTP server", "listen=%s port=%u", o->listen_addr,
@@ -423,7 +466,6 @@ unsigned http_server_port(const struct http_server *s)
 
 void http_server_stop(struct http_server *s, unsigned grace_ms)
 {
-	const union MHD_DaemonInfo *di;
 	MHD_socket fd;
 
 	if (s == NULL)
@@ -432,11 +474,11 @@ void http_server_stop(struct http_server *s, unsigned grace_ms)
 	fd = MHD_quiesce_daemon(s->daemon);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
-	for (unsigned waited = 0; waited < grace_ms; waited += 20) {
-		di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-		if (di == NULL || di->num_connections == 0)
+	/* Idle keep-alive connections hold no request: only wait for real work. */
+	for (unsigned waited = 0; waited < grace_ms; waited += 10) {
+		if (atomic_load(&s->in_flight) == 0)
 			break;
-		usleep(20 * 1000);
+		usleep(10 * 1000);
 	}
 	MHD_stop_daemon(s->daemon);
 	free(s);
