@@ -6,7 +6,9 @@
 #include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
+#include <strings.h>
 
 #include "log.h"
 
@@ -155,8 +157,48 @@ int config_load_file(struct config *cfg, const char *path, char *err, size_t err
 	return 0;
 }
 
+/*
+ * A RINGER_<SECTION>_... variable whose section is ours but whose key is not
+ * is a typo: refuse it rather than run with the default. Variables of other
+ * sections (RINGER_SHARED_DIR and the like) belong to other tools.
+ */
+static int check_env_names(char *err, size_t errlen)
+{
+	extern char **environ;
+
+	for (char **e = environ; e && *e; e++) {
+		const char *name = *e + strlen("RINGER_");
+		size_t nlen = strcspn(*e, "=");
+		bool section = false, known = false;
+
+		if (strncmp(*e, "RINGER_", strlen("RINGER_")) != 0)
+			continue;
+		for (size_t i = 0; i < N_KEYS; i++) {
+			char var[96];
+			size_t n = (size_t)snprintf(var, sizeof(var), "RINGER_%s_%s",
+						    keys[i].section, keys[i].name);
+			size_t slen = strlen(keys[i].section);
+
+			for (size_t j = 0; j < n && j < sizeof(var); j++)
+				var[j] = (char)toupper((unsigned char)var[j]);
+			if (strncasecmp(name, keys[i].section, slen) == 0 && name[slen] == '_')
+				section = true;
+			if (n == nlen && strncmp(*e, var, n) == 0)
+				known = true;
+		}
+		if (section && !known) {
+			snprintf(err, errlen, "unknown setting %.*s", (int)(nlen > 80 ? 80 : nlen),
+				 *e);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int config_load_env(struct config *cfg, char *err, size_t errlen)
 {
+	if (check_env_names(err, errlen) != 0)
+		return -1;
 	for (size_t i = 0; i < N_KEYS; i++) {
 		char var[96];
 		const char *v;

@@ -51,10 +51,8 @@ bool tn_npa_tollfree(unsigned npa)
 	}
 }
 
-int tn_parse(const char *s, size_t len, uint64_t *out)
+int tn_parse_digits(const char *s, size_t len, uint64_t *out)
 {
-	uint64_t v;
-
 	if (s == NULL)
 		return TN_EFORMAT;
 	if (len == 12 && s[0] == '+' && s[1] == '1') {
@@ -64,7 +62,14 @@ int tn_parse(const char *s, size_t len, uint64_t *out)
 		s += 1;
 		len -= 1;
 	}
-	if (digits_parse(s, len, TN_STR_LEN, &v) != 0)
+	return digits_parse(s, len, TN_STR_LEN, out) == 0 ? TN_OK : TN_EFORMAT;
+}
+
+int tn_parse(const char *s, size_t len, uint64_t *out)
+{
+	uint64_t v;
+
+	if (tn_parse_digits(s, len, &v) != TN_OK)
 		return TN_EFORMAT;
 	if (!tn_npa_valid(tn_npa(v)))
 		return TN_ENPA;

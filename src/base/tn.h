@@ -28,6 +28,12 @@ enum tn_err {
  */
 int tn_parse(const char *s, size_t len, uint64_t *out);
 
+/*
+ * Like tn_parse() but without the NANP rules: any 10 digits in the same three
+ * forms. For lists that exist to name invalid numbers (Do Not Originate).
+ */
+int tn_parse_digits(const char *s, size_t len, uint64_t *out);
+
 /* tn_parse() on a NUL-terminated string. */
 int tn_parse_str(const char *s, uint64_t *out);
 

@@ -438,13 +438,14 @@ struct http_server *http_server_start(const struct http_server_opts *o,
 	s->router = r;
 	s->max_body = o->max_body;
 	s->trusted = o->trusted_proxies;
+	/* The logger goes first so that it also hears about the options after it. */
 	s->daemon = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, on_request, s,
+				     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
 				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				     MHD_OPTION_THREAD_POOL_SIZE, o->threads,
 				     MHD_OPTION_CONNECTION_TIMEOUT, o->conn_timeout,
 				     MHD_OPTION_CONNECTION_LIMIT, o->max_connections,
 				     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-				     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
 				     MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
 				     MHD_OPTION_UNESCAPE_CALLBACK, unescape, s,
 				     MHD_OPTION_END);

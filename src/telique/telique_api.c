@@ -224,6 +224,23 @@ static void cnam_short(struct http_req *req, struct http_resp *resp)
 
 enum list_kind { LIST_DNC, LIST_DNO };
 
+/*
+ * DNO lists exist to name numbers that are not valid NANP numbers (N11 area
+ * codes, 0/1 leading), so DNO takes any 10 digits; DNC takes valid numbers.
+ */
+static int list_tn_or_respond(const struct http_req *req, struct http_resp *resp,
+			      const char *name, enum list_kind kind, uint64_t *tn)
+{
+	const char *s = http_param(req, name);
+
+	if (kind == LIST_DNC)
+		return tn_or_respond(req, resp, name, MSG_BAD_TN, tn);
+	if (s && tn_parse_digits(s, strlen(s), tn) == TN_OK)
+		return 0;
+	http_resp_error(req, resp, 400, "INVALID_FORMAT", MSG_BAD_TN);
+	return -1;
+}
+
 static void list_lookup(struct http_req *req, struct http_resp *resp, enum list_kind kind,
 			bool xml)
 {
@@ -233,7 +250,7 @@ static void list_lookup(struct http_req *req, struct http_resp *resp, enum list_
 	uint64_t tn;
 	bool hit;
 
-	if (tn_or_respond(req, resp, "num", MSG_BAD_TN, &tn) != 0)
+	if (list_tn_or_respond(req, resp, "num", kind, &tn) != 0)
 		return;
 	if ((g = data_or_respond(req, resp)) == NULL)
 		return;
@@ -278,7 +295,7 @@ static void dno_short(struct http_req *req, struct http_resp *resp)
 	uint64_t tn;
 	bool hit;
 
-	if (tn_or_respond(req, resp, "tn", MSG_BAD_TN, &tn) != 0)
+	if (list_tn_or_respond(req, resp, "tn", LIST_DNO, &tn) != 0)
 		return;
 	if ((g = data_or_respond(req, resp)) == NULL)
 		return;

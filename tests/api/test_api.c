@@ -92,7 +92,8 @@ static const char fx_dno[] =
 	"pattern,source\n"
 	"3035553,list-a\n"
 	"3035553333,list-c\n"
-	"720555,list-b\n";
+	"720555,list-b\n"
+	"411,invalid\n";
 
 static const char fx_ror[] =
 	"crn,ror,status\n"
@@ -353,7 +354,7 @@ static void test_ready(void **state)
 {
 	json_t *j = get_json(&W.main, "/ready", 200);
 	json_t *want = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "ported", 2,
-				 "blocks", 1, "cocodes", 3, "cnam", 3, "dnc", 3, "dno", 3,
+				 "blocks", 1, "cocodes", 3, "cnam", 3, "dnc", 3, "dno", 4,
 				 "tollfree", 3, "cpr", 3);
 
 	assert_string_equal(jstr(j, "status"), "ready");
@@ -612,6 +613,12 @@ static void test_dno(void **state)
 	expect_list("dno", "3035553333", true);  /* 10-digit pattern */
 	expect_list("dno", "7205551234", true);  /* 6-digit pattern */
 	expect_list("dno", "3035554000", false);
+	/* DNO names invalid numbers too: an N11 area code is answered, not refused. */
+	expect_list("dno", "4115551234", true);
+	expect_list("dno", "0115551234", false);
+	expect_get(&W.main, "/v1/dno/14115551234", 200, CT_JSON,
+		   "{\"phoneNumber\":\"4115551234\",\"recordExists\":true,\"is_dno\":true,"
+		   "\"matched_pattern\":\"411\",\"source\":\"invalid\"}");
 	expect_get(&W.main, "/v1/telique/dno/303555300", 400, CT_JSON, BAD_TN_JSON);
 	expect_get(&W.main, "/v1/telique/dno/303555300/xml", 400, CT_XML, BAD_TN_XML);
 	expect_get(&W.main, "/v1/telique/dno/x%3Cy%3E%26z/xml", 400, CT_XML, BAD_TN_XML);
@@ -876,6 +883,19 @@ static void test_wrong_method(void **state)
 		   "Method not allowed");
 	expect_405("PUT", "/ready", "GET", CT_JSON,
 		   JERR("Method not allowed", "METHOD_NOT_ALLOWED"));
+}
+
+/* HEAD is GET without a body (RFC 9110 9.3.2). */
+static void test_head(void **state)
+{
+	struct harness_req head = { .method = "HEAD", .path = "/v1/telique/lrn/3035550000" };
+	struct harness_resp r;
+
+	assert_int_equal(harness_request(&W.main, &head, &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.ctype, CT_TEXT);
+	assert_int_equal(r.len, 0);
+	harness_resp_release(&r);
 }
 
 static void expect_body_size(const struct harness_server *s, size_t size, bool chunked,
@@ -1208,6 +1228,7 @@ int main(void)
 		cmocka_unit_test(test_trusted_proxy),
 		cmocka_unit_test(test_unknown_path),
 		cmocka_unit_test(test_wrong_method),
+		cmocka_unit_test(test_head),
 		cmocka_unit_test(test_oversized_body),
 		cmocka_unit_test(test_bad_bytes_in_path),
 		cmocka_unit_test(test_nul_in_path),

@@ -329,6 +329,22 @@ static void test_config__env(void **state)
 	unsetenv("ringer_server_threads");
 }
 
+/* A typo in a known section is refused; other tools' RINGER_* variables are not ours. */
+static void test_config__env_typo(void **state)
+{
+	struct config c;
+	char err[256] = "";
+
+	config_defaults(&c);
+	assert_int_equal(setenv("RINGER_SERVER_THREADZ", "2", 1), 0);
+	assert_int_equal(config_load_env(&c, err, sizeof(err)), -1);
+	expect_contains(err, "RINGER_SERVER_THREADZ");
+	unsetenv("RINGER_SERVER_THREADZ");
+	assert_int_equal(setenv("RINGER_SOMETOOL_DIR", "/x", 1), 0);
+	assert_int_equal(config_load_env(&c, err, sizeof(err)), 0);
+	unsetenv("RINGER_SOMETOOL_DIR");
+}
+
 static void test_config__env_over_file(void **state)
 {
 	const char *path = write_ini(state, "[server]\nport = 9090\nthreads = 4\n");
@@ -382,6 +398,7 @@ int main(void)
 		cmocka_unit_test(test_config__string_limits),
 		cmocka_unit_test(test_config__unknown_set),
 		cmocka_unit_test(test_config__env),
+		cmocka_unit_test(test_config__env_typo),
 		cmocka_unit_test_setup_teardown(test_config__env_over_file, tmp_setup,
 						tmp_teardown),
 		cmocka_unit_test(test_config__data_path),

@@ -241,6 +241,24 @@ static void test_tn__digits_parse(void **state)
 	assert_int_equal(v, 12);
 }
 
+/* Forms without NANP rules, for DNO lists of invalid numbers. */
+static void test_tn__parse_digits(void **state)
+{
+	uint64_t v = 7;
+
+	assert_int_equal(tn_parse_digits("0115551234", 10, &v), TN_OK);
+	assert_true(v == 115551234u);
+	assert_int_equal(tn_parse_digits("+14115551234", 12, &v), TN_OK);
+	assert_true(v == 4115551234u);
+	assert_int_equal(tn_parse_digits("14115551234", 11, &v), TN_OK);
+	assert_true(v == 4115551234u);
+	v = 7;
+	assert_int_equal(tn_parse_digits("411555123", 9, &v), TN_EFORMAT);
+	assert_int_equal(tn_parse_digits("411555123x", 10, &v), TN_EFORMAT);
+	assert_int_equal(tn_parse_digits(NULL, 0, &v), TN_EFORMAT);
+	assert_true(v == 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -257,6 +275,7 @@ int main(void)
 		cmocka_unit_test(test_tn__parts),
 		cmocka_unit_test(test_tn__format_round_trip),
 		cmocka_unit_test(test_tn__digits_parse),
+		cmocka_unit_test(test_tn__parse_digits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
