@@ -7,6 +7,8 @@ PACKAGES=(
   build-essential meson ninja-build pkg-config
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libinih-dev libcurl4-openssl-dev
   libcmocka-dev curl python3
+  libhiredis-dev redis-server
+  libcjose-dev libssl-dev openssl xxd
 )
 
 missing=()

@@ -30,6 +30,13 @@ struct key {
 #define SIZE(sec, nm, field, lo, hi) \
 	{ sec, nm, K_SIZE, offsetof(struct config, field), 0, lo, hi }
 
+/* The five keys of one CNAM upstream; [cnam] holds the first. */
+#define UPSTREAM(sec, i)                                                 \
+	STR(sec, "name", cnam_up[i].name), STR(sec, "url", cnam_up[i].url), \
+	STR(sec, "field", cnam_up[i].field),                                \
+	STR(sec, "presentation_field", cnam_up[i].presentation_field),      \
+	STR(sec, "auth_header", cnam_up[i].auth_header)
+
 static const struct key keys[] = {
 	STR("server", "listen", listen_addr),
 	UINT("server", "port", port, 0, 65535),
@@ -42,6 +49,27 @@ static const struct key keys[] = {
 	STR("telique", "trusted_proxies", trusted_proxies),
 	STR("log", "level", log_level),
 	STR("clock", "start", clock_start),
+	UINT("cnam", "timeout_ms", cnam_timeout_ms, 10, 60000),
+	SIZE("cnam", "cache_entries", cnam_cache_entries, 1, 100000000),
+	UINT("cnam", "ttl", cnam_ttl, 1, 30 * 86400),
+	UINT("cnam", "negative_ttl", cnam_negative_ttl, 1, 30 * 86400),
+	UINT("cnam", "stale_ttl", cnam_stale_ttl, 0, 365 * 86400),
+	STR("cnam", "routes", cnam_routes),
+	STR("cnam", "redis", cnam_redis),
+	UINT("cnam", "redis_timeout_ms", cnam_redis_timeout_ms, 1, 10000),
+	UPSTREAM("cnam", 0),
+	UPSTREAM("cnam_upstream2", 1),
+	UPSTREAM("cnam_upstream3", 2),
+	UPSTREAM("cnam_upstream4", 3),
+	STR("stirshaken", "trust_anchors", ss_trust_anchors),
+	STR("stirshaken", "fetch_ca_file", ss_fetch_ca_file),
+	STR("stirshaken", "fetch_allow", ss_fetch_allow),
+	UINT("stirshaken", "allow_http", ss_allow_http, 0, 1),
+	UINT("stirshaken", "iat_window", ss_iat_window, 1, 86400),
+	UINT("stirshaken", "fetch_timeout_ms", ss_fetch_timeout_ms, 100, 60000),
+	STR("stirshaken", "sign_key", ss_sign_key),
+	STR("stirshaken", "sign_x5u", ss_sign_x5u),
+	UINT("stirshaken", "crl_check", ss_crl_check, 0, 1),
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -58,6 +86,20 @@ void config_defaults(struct config *cfg)
 	snprintf(cfg->data_dir, sizeof(cfg->data_dir), "data");
 	cfg->reload_ms = 1000;
 	snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
+	cfg->cnam_timeout_ms = 2000;
+	cfg->cnam_cache_entries = 100000;
+	cfg->cnam_ttl = 86400;
+	cfg->cnam_negative_ttl = 900;
+	cfg->cnam_stale_ttl = 7 * 86400;
+	cfg->cnam_redis_timeout_ms = 50;
+	cfg->ss_iat_window = 60;
+	cfg->ss_fetch_timeout_ms = 2000;
+	for (int i = 0; i < CONFIG_CNAM_UPSTREAMS; i++) {
+		struct config_cnam_upstream *u = &cfg->cnam_up[i];
+
+		snprintf(u->name, sizeof(u->name), i == 0 ? "default" : "upstream%d", i + 1);
+		snprintf(u->field, sizeof(u->field), "name");
+	}
 }
 
 static int parse_uint(const char *v, uint64_t lo, uint64_t hi, uint64_t *out)

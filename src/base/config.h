@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #define CONFIG_STR 256
+#define CONFIG_CNAM_UPSTREAMS 4
 
 struct config {
 	/* [server] */
@@ -29,6 +30,33 @@ struct config {
 	char log_level[16];
 	/* [clock] */
 	char clock_start[40]; /* RFC 3339; empty = system clock */
+	/* [cnam]: the network path, its cache and routing (docs/cnam.md) */
+	unsigned cnam_timeout_ms;          /* bound on one upstream dip, connect included */
+	size_t cnam_cache_entries;         /* answers the cache holds */
+	unsigned cnam_ttl;                 /* seconds a name is cached */
+	unsigned cnam_negative_ttl;        /* seconds a "no name" answer is cached */
+	unsigned cnam_stale_ttl;           /* seconds past expiry an answer may stand in */
+	char cnam_routes[1024];            /* "303=a, dpc:001002003=b, *=local" */
+	char cnam_redis[128];              /* "host:port" or "unix:/path"; empty = none */
+	unsigned cnam_redis_timeout_ms;    /* bound on one Redis command */
+	/* [cnam] (upstream 1) and [cnam_upstream2] .. [cnam_upstream4] */
+	struct config_cnam_upstream {
+		char name[32];               /* what routes call it */
+		char url[CONFIG_STR];        /* template with {tn} or {e164}; empty = unused */
+		char field[64];              /* dotted JSON path of the name; empty = the body */
+		char presentation_field[64]; /* JSON field saying "restricted"; empty = none */
+		char auth_header[CONFIG_STR]; /* "Name: value" sent with a dip; not logged */
+	} cnam_up[CONFIG_CNAM_UPSTREAMS];
+	/* [stirshaken]: PASSporT verification and signing (docs/stirshaken.md) */
+	char ss_trust_anchors[CONFIG_STR];  /* PEM file of trusted STI-CA roots */
+	char ss_fetch_ca_file[CONFIG_STR];  /* CA bundle for certificate servers' TLS */
+	char ss_fetch_allow[CONFIG_STR];    /* CIDRs exempt from the fetch address guard */
+	unsigned ss_allow_http;             /* 1 = http:// certificate URLs too */
+	unsigned ss_iat_window;             /* seconds a PASSporT stays fresh */
+	unsigned ss_fetch_timeout_ms;       /* bound on one certificate fetch */
+	char ss_sign_key[CONFIG_STR];       /* EC P-256 private key (PEM) for signing */
+	char ss_sign_x5u[CONFIG_STR];       /* certificate URL put in signed PASSporTs */
+	unsigned ss_crl_check;              /* 1 = check revocation via the CRL DP */
 };
 
 /* Fill cfg with the built-in defaults. */

@@ -1,4 +1,5 @@
 /* ringer.c - the command-line tool: import data, manage allowlists, demo data. */
+#include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "base/config.h"
 #include "base/log.h"
 #include "cmd/demo.h"
+#include "cmd/pki.h"
 #include "db/db.h"
 #include "numdb/import.h"
 #include "numdb/store.h"
@@ -22,6 +24,8 @@ static void usage(FILE *f)
 		"        KIND: npa cocode blocks ported cnam dnc dno ror cpr\n"
 		"  allow add CIDR [NOTE] | allow remove CIDR | allow list\n"
 		"  demo-data DIR [--with-codes] [--seed N]\n"
+		"  cnam purge [TN] [--url http://HOST:PORT]   (asks the running ringerd)\n"
+		"  pki ca DIR | pki sp DIR --ca DIR --spc CODE | pki key FILE\n"
 		"Options: -c FILE settings file, -d DIR data directory (default ./data).\n");
 }
 
@@ -130,6 +134,62 @@ static int cmd_allow(const struct config *cfg, int argc, char **argv)
 	return rc;
 }
 
+/* The running ringerd's base URL from the settings; a wildcard listener is reached on loopback. */
+static void server_url(const struct config *cfg, char *out, size_t outlen)
+{
+	const char *h = cfg->listen_addr;
+
+	if (strcmp(h, "0.0.0.0") == 0)
+		h = "127.0.0.1";
+	else if (strcmp(h, "::") == 0)
+		h = "::1";
+	snprintf(out, outlen, strchr(h, ':') ? "http://[%s]:%u" : "http://%s:%u", h, cfg->port);
+}
+
+/* `cnam purge [TN]`: DELETE the server's cached answers; the server prints what it did. */
+static int cmd_cnam(const struct config *cfg, int argc, char **argv)
+{
+	const char *tn = NULL, *base = NULL;
+	char url[512], deflt[128];
+	long status = 0;
+	CURLcode cc;
+	CURL *h;
+
+	if (argc < 1 || strcmp(argv[0], "purge") != 0) {
+		usage(stderr);
+		return 2;
+	}
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--url") == 0 && i + 1 < argc)
+			base = argv[++i];
+		else if (tn == NULL && strspn(argv[i], "+0123456789") == strlen(argv[i]))
+			tn = argv[i];
+		else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	server_url(cfg, deflt, sizeof(deflt));
+	snprintf(url, sizeof(url), "%s/v1/telique/cnam/cache%s%s", base ? base : deflt,
+		 tn ? "/" : "", tn ? tn : "");
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || (h = curl_easy_init()) == NULL)
+		return 1;
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	cc = curl_easy_perform(h);
+	if (cc == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(h);
+	curl_global_cleanup();
+	if (cc != CURLE_OK)
+		fprintf(stderr, "ringer: %s: %s\n", url, curl_easy_strerror(cc));
+	else
+		printf("\n");
+	return status == 200 ? 0 : 1;
+}
+
 static int cmd_demo(int argc, char **argv)
 {
 	int with_codes = 0;
@@ -188,8 +248,12 @@ int main(int argc, char **argv)
 		return cmd_import(&cfg, argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "allow") == 0)
 		return cmd_allow(&cfg, argc - i - 1, argv + i + 1);
+	if (strcmp(argv[i], "pki") == 0)
+		return pki_main(argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "demo-data") == 0)
 		return cmd_demo(argc - i - 1, argv + i + 1);
+	if (strcmp(argv[i], "cnam") == 0)
+		return cmd_cnam(&cfg, argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 		usage(stdout);
 		return 0;

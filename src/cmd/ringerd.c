@@ -24,6 +24,8 @@
 #include "http/ops.h"
 #include "numdb/numdb.h"
 #include "numdb/store.h"
+#include "telique/cnam.h"
+#include "telique/stirshaken_api.h"
 #include "telique/telique_api.h"
 
 struct daemon_state {
@@ -242,7 +244,8 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &st.cfg, &port_file) != 0)
 		return 2;
-	if (apply_settings(&st, err, sizeof(err)) != 0) {
+	if (apply_settings(&st, err, sizeof(err)) != 0 ||
+	    cnam_init(&st.cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "ringerd: %s\n", err);
 		return 2;
 	}
@@ -256,7 +259,8 @@ int main(int argc, char **argv)
 	if (open_data(&st) != 0)
 		return 1;
 	router = http_router_new();
-	if (router == NULL || ops_api_mount(router) != 0 || telique_api_mount(router) != 0) {
+	if (router == NULL || ops_api_mount(router) != 0 || telique_api_mount(router) != 0 ||
+	    stirshaken_api_mount(router, &st.cfg) != 0) {
 		log_error("cannot set up routes", NULL);
 		return 1;
 	}
@@ -278,6 +282,8 @@ int main(int argc, char **argv)
 	ops_set_ready(false);
 	http_server_stop(srv, 5000);
 	http_router_free(router);
+	cnam_shutdown();
+	stirshaken_api_shutdown();
 	numdb_shutdown();
 	allow_live_clear();
 	cidr_set_release(&st.trusted);

@@ -1,4 +1,4 @@
-/* ops.h - operations endpoints: /health (alive) and /ready (serving data). */
+/* ops.h - operations endpoints: /health (alive), /ready (serving data), /metrics. */
 #ifndef RINGER_HTTP_OPS_H
 #define RINGER_HTTP_OPS_H
 
@@ -6,7 +6,7 @@
 
 #include "http.h"
 
-/* Mount /health and /ready. Returns 0 or -1. */
+/* Mount /health, /ready and /metrics. Returns 0 or -1. */
 int ops_api_mount(struct http_router *r);
 
 /* Tell /ready whether the server can answer (data loaded, databases open). */

@@ -20,6 +20,32 @@ void telique_cnam(const struct numdb *g, uint64_t tn, struct cnam_answer *out)
 	snprintf(out->name, sizeof(out->name), "%s", restricted ? CNAM_PRIVATE_NAME : name);
 }
 
+size_t telique_cnam_clean(const char *in, size_t len, char out[16])
+{
+	size_t n = 0;
+	bool space = false;
+
+	for (size_t i = 0; i < len && n < 15; i++) {
+		unsigned char ch = (unsigned char)in[i];
+
+		if (ch == ' ' || (ch >= '\t' && ch <= '\r')) {
+			space = n > 0; /* leading whitespace is dropped */
+			continue;
+		}
+		if (ch < 0x20 || ch > 0x7e)
+			continue;
+		/* A pending space is written only when a character follows it. */
+		if (space && n < 14)
+			out[n++] = ' ';
+		else if (space)
+			break;
+		space = false;
+		out[n++] = (char)ch;
+	}
+	out[n] = '\0';
+	return n;
+}
+
 /* xorshift64*: a fast per-thread draw for PERCENT nodes; quality is ample for 0-99. */
 static unsigned percent_draw(void)
 {

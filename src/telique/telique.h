@@ -24,6 +24,15 @@ struct cnam_answer {
 /* Caller name from local data. Never fails; see available. */
 void telique_cnam(const struct numdb *g, uint64_t tn, struct cnam_answer *out);
 
+/*
+ * Turn an upstream's name (len bytes, any content) into a displayable CNAM
+ * name in out: whitespace becomes a space, other bytes outside printable
+ * ASCII are dropped, runs of spaces fold into one, leading and trailing
+ * spaces go, and the result is cut to 15 characters (then trimmed again).
+ * Returns the length of out, 0 when nothing displayable is left.
+ */
+size_t telique_cnam_clean(const char *in, size_t len, char out[16]);
+
 enum cic_status {
 	CIC_OK = 0,
 	CIC_UNKNOWN_CRN = -1, /* no call processing record for the number */

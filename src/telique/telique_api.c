@@ -16,6 +16,7 @@
 #include "../base/text.h"
 #include "../base/tn.h"
 #include "../numdb/numdb.h"
+#include "cnam.h"
 #include "telique.h"
 
 #define MSG_BAD_TN "Invalid phone number format"
@@ -147,24 +148,39 @@ static void lrn_json(struct http_req *req, struct http_resp *resp)
 
 /* ---- CNAM ---- */
 
+#define MSG_CNAM_DOWN "CNAM network not responding"
+
+/* The CNAM answer for tn (local data, cache or a dip), or -1 after answering 500. */
+static int cnam_or_respond(const struct http_req *req, struct http_resp *resp, uint64_t tn,
+			   struct cnam_answer *a, bool *hit)
+{
+	struct numdb *g;
+	int rc;
+
+	if ((g = data_or_respond(req, resp)) == NULL)
+		return -1;
+	rc = cnam_lookup(g, tn, a, hit);
+	numdb_release(g);
+	if (rc != 0)
+		http_resp_error(req, resp, 500, "SERVER_ERROR", MSG_CNAM_DOWN);
+	return rc;
+}
+
 static void cnam_answer_or_404(const struct http_req *req, struct http_resp *resp,
 			       uint64_t tn)
 {
 	struct cnam_answer a;
-	struct numdb *g;
+	bool hit;
 
-	if ((g = data_or_respond(req, resp)) == NULL)
+	if (cnam_or_respond(req, resp, tn, &a, &hit) != 0)
 		return;
-	telique_cnam(g, tn, &a);
-	numdb_release(g);
 	if (!a.available) {
 		http_resp_error(req, resp, 404, "NOT_FOUND", "Phone number not found");
 		return;
 	}
-	/* Local data is answered without a network dip, which is what cacheHit reports. */
 	http_resp_json(resp, 200, json_pack("{s:o, s:s, s:s, s:b}", "phoneNumber", tn_json(tn),
 					    "name", a.name, "status", "success", "cacheHit",
-					    1));
+					    hit));
 }
 
 static void cnam_get(struct http_req *req, struct http_resp *resp)
@@ -203,21 +219,42 @@ static void cnam_post(struct http_req *req, struct http_resp *resp)
 static void cnam_short(struct http_req *req, struct http_resp *resp)
 {
 	struct cnam_answer a;
-	struct numdb *g;
 	uint64_t tn;
+	bool hit;
 
-	if (tn_or_respond(req, resp, "tn", MSG_BAD_TN, &tn) != 0)
+	if (tn_or_respond(req, resp, "tn", MSG_BAD_TN, &tn) != 0 ||
+	    cnam_or_respond(req, resp, tn, &a, &hit) != 0)
 		return;
-	if ((g = data_or_respond(req, resp)) == NULL)
-		return;
-	telique_cnam(g, tn, &a);
-	numdb_release(g);
 	http_resp_json(resp, 200,
 		       json_pack("{s:o, s:o, s:s, s:s, s:s, s:b}", "phoneNumber", tn_json(tn),
 				 "calling_name", a.available ? json_string(a.name) : json_null(),
 				 "calling_name_status", a.available ? "available" : "unavailable",
 				 "presentation_indicator", a.restricted ? "restricted" : "allowed",
-				 "status", "success", "cacheHit", 1));
+				 "status", "success", "cacheHit", hit));
+}
+
+/* DELETE .../cnam/cache[/{phoneNumber}]: forget cached answers here and in Redis. */
+static void cnam_purge_one_or_all(struct http_req *req, struct http_resp *resp, bool all)
+{
+	uint64_t tn = 0;
+	long local, shared;
+
+	if (!all && tn_or_respond(req, resp, "phoneNumber", MSG_BAD_TN, &tn) != 0)
+		return;
+	local = cnam_purge(tn, &shared);
+	http_resp_json(resp, 200, json_pack("{s:s, s:I, s:I}", "status", "success", "purged",
+					    (json_int_t)local, "sharedPurged",
+					    (json_int_t)shared));
+}
+
+static void cnam_purge_tn(struct http_req *req, struct http_resp *resp)
+{
+	cnam_purge_one_or_all(req, resp, false);
+}
+
+static void cnam_purge_all(struct http_req *req, struct http_resp *resp)
+{
+	cnam_purge_one_or_all(req, resp, true);
 }
 
 /* ---- DNC and DNO ---- */
@@ -469,6 +506,8 @@ TF_HANDLER(cicror_plain, true, true, true)
 static const struct http_route routes[] = {
 	T("GET", "/v1/telique/cnam/{phoneNumber}", HTTP_JSON, cnam_get),
 	{ "POST", "/v1/telique/cnam", HTTP_JSON, &family, cnam_post, true },
+	T("DELETE", "/v1/telique/cnam/cache", HTTP_JSON, cnam_purge_all),
+	T("DELETE", "/v1/telique/cnam/cache/{phoneNumber}", HTTP_JSON, cnam_purge_tn),
 	T("GET", "/v1/telique/lrn/{phoneNumber}", HTTP_TEXT, lrn_plain),
 	T("GET", "/v1/telique/cic/{crn}/{ani}/{lata}", HTTP_JSON, cic_json),
 	T("GET", "/v1/telique/cic/{crn}/{ani}/{lata}/plain", HTTP_TEXT, cic_plain),
