@@ -33,7 +33,7 @@ else
 fi
 $RINGER import blocks "$FILES/blocks.csv"
 $RINGER import blocks "$FILES/blocks.bdd"
-$RINGER import ported "$FILES/ported.bdd"
+$RINGER import ported-full "$FILES/ported.bdd"
 $RINGER import cnam "$FILES/cnam.csv"
 $RINGER import dnc "$FILES/dnc.txt"
 $RINGER import dnc "$FILES/dnc-npa.csv"

@@ -14,6 +14,7 @@
 #include "cmd/pki.h"
 #include "db/db.h"
 #include "numdb/import.h"
+#include "numdb/portover.h"
 #include "numdb/store.h"
 
 static void usage(FILE *f)
@@ -21,7 +22,9 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: ringer [-c FILE] [-d DIR] COMMAND ...\n"
 		"  import KIND FILE [--max-errors N] [--max-error-rate R]\n"
-		"        KIND: npa cocode blocks ported cnam dnc dno ror cpr\n"
+		"        KIND: npa cocode blocks ported cnam dnc dno ror cpr ported-full\n"
+		"        (ported: SV changes over the live set; ported-full: full refresh)\n"
+		"  fold-ported   fold ported changes into a new generation file\n"
 		"  allow add CIDR [NOTE] | allow remove CIDR | allow list\n"
 		"  demo-data DIR [--with-codes] [--seed N]\n"
 		"  cnam purge [TN] [--url http://HOST:PORT]   (asks the running ringerd)\n"
@@ -49,7 +52,8 @@ static int cmd_import(const struct config *cfg, int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	kind = import_kind_parse(argv[0]);
+	/* "ported-full" replaces the generation; "ported" applies changes over it. */
+	kind = strcmp(argv[0], "ported-full") == 0 ? IMPORT_PORTED : import_kind_parse(argv[0]);
 	if (kind < 0) {
 		fprintf(stderr, "ringer: unknown import kind \"%s\"\n", argv[0]);
 		return 2;
@@ -77,11 +81,35 @@ static int cmd_import(const struct config *cfg, int argc, char **argv)
 	    config_data_path(cfg, "lookup.db", path, sizeof(path)) != 0 ||
 	    numstore_open(path, false, &db) != 0)
 		return 1;
-	rc = import_file(db, (enum import_kind)kind, argv[1], &opts, &res);
+	if (strcmp(argv[0], "ported-full") == 0)
+		rc = portover_refresh(db, argv[1], &opts, &res);
+	else
+		rc = import_file(db, (enum import_kind)kind, argv[1], &opts, &res);
 	numstore_close(db);
 	printf("%s %s: %ld lines, %ld accepted, %ld rejected, %ld removed: %s\n", argv[0],
 	       argv[1], res.lines, res.accepted, res.rejected, res.removed,
 	       res.committed ? "committed" : "rejected, nothing changed");
+	if (strcmp(argv[0], "ported") == 0 && res.committed)
+		printf("%ld changes applied\n", res.changed);
+	return rc == 0 ? 0 : 1;
+}
+
+static int cmd_fold(const struct config *cfg)
+{
+	char path[512];
+	long folded = 0;
+	sqlite3 *db;
+	int rc;
+
+	if (config_data_path(cfg, "lookup.db", path, sizeof(path)) != 0 ||
+	    numstore_open(path, false, &db) != 0)
+		return 1;
+	rc = portover_fold(db, &folded);
+	numstore_close(db);
+	if (rc == 0)
+		printf("folded %ld ported changes into a new generation\n", folded);
+	else
+		fprintf(stderr, "ringer: fold failed, the live generation is unchanged\n");
 	return rc == 0 ? 0 : 1;
 }
 
@@ -246,6 +274,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[i], "import") == 0)
 		return cmd_import(&cfg, argc - i - 1, argv + i + 1);
+	if (strcmp(argv[i], "fold-ported") == 0)
+		return cmd_fold(&cfg);
 	if (strcmp(argv[i], "allow") == 0)
 		return cmd_allow(&cfg, argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "pki") == 0)

@@ -26,6 +26,7 @@
 #include "numdb/store.h"
 #include "telique/cnam.h"
 #include "telique/stirshaken_api.h"
+#include "telique/lsms_api.h"
 #include "telique/telique_api.h"
 
 struct daemon_state {
@@ -260,6 +261,7 @@ int main(int argc, char **argv)
 		return 1;
 	router = http_router_new();
 	if (router == NULL || ops_api_mount(router) != 0 || telique_api_mount(router) != 0 ||
+	    lsms_api_mount(router) != 0 ||
 	    stirshaken_api_mount(router, &st.cfg) != 0) {
 		log_error("cannot set up routes", NULL);
 		return 1;

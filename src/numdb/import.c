@@ -25,6 +25,7 @@
 #include "../base/text.h"
 #include "../base/tn.h"
 #include "../telique/cpr.h"
+#include "portover.h"
 
 #define LINE_MAX_BYTES (64 * 1024)
 #define MAX_FIELDS 128
@@ -89,6 +90,7 @@ struct imp {
 	unsigned char npa_seen[N_NPA];
 	long old_count[N_NPA];
 	char today[11];
+	int64_t max_version; /* ported: the highest version id read */
 	int64_t t0_ms, tick_ms;
 	bool tty, progressed;
 };
@@ -1147,18 +1149,17 @@ struct sv {
 
 static int ported_begin(struct imp *im)
 {
-	if (prep(im, S_DEL, "DELETE FROM ported WHERE tn = ? AND version_id <= ?"))
+	if (imp_exec(im, PORTOVER_SQL_BEGIN) != 0)
 		return -1;
-	/* A version older than the stored one never overwrites it. */
-	return prep(im, S_PUT,
-		    "INSERT INTO ported (tn, lrn, spid, version_id, status, activated, "
-		    "cnam_dpc, cnam_ssn, lnp_type, sv_type, alt_spid) "
-		    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tn) DO UPDATE SET "
-		    "lrn = excluded.lrn, spid = excluded.spid, version_id = excluded.version_id, "
-		    "status = excluded.status, activated = excluded.activated, "
-		    "cnam_dpc = excluded.cnam_dpc, cnam_ssn = excluded.cnam_ssn, "
-		    "lnp_type = excluded.lnp_type, sv_type = excluded.sv_type, "
-		    "alt_spid = excluded.alt_spid WHERE ported.version_id <= excluded.version_id");
+	return prep(im, S_DEL, PORTOVER_SQL_DEL) || prep(im, S_KEY, PORTOVER_SQL_GONE) ||
+	       prep(im, S_PUT2, PORTOVER_SQL_UNGONE) || prep(im, S_REPORT, PORTOVER_SQL_MAXV) ||
+	       prep(im, S_PUT, PORTOVER_SQL_PUT);
+}
+
+static int ported_end(struct imp *im)
+{
+	sqlite3_bind_int64(im->st[S_REPORT], 1, im->max_version);
+	return step(im, S_REPORT);
 }
 
 /* Version, TN, reason and (SOA) status: what decides routing. */
@@ -1252,16 +1253,29 @@ static enum line_rc sv_put(struct imp *im, const struct sv *sv)
 	bind_opt_int(st, 9, sv->lnp_type);
 	bind_opt_int(st, 10, sv->sv_type);
 	bind_text(st, 11, sv->alt_spid, strlen(sv->alt_spid));
-	return step(im, S_PUT) == 0 ? LINE_OK : LINE_FAIL;
+	if (step(im, S_PUT) != 0)
+		return LINE_FAIL;
+	if (sqlite3_changes(im->db) == 0)
+		return LINE_OK; /* already there, or superseded */
+	im->res.changed++;
+	sqlite3_bind_int64(im->st[S_PUT2], 1, (int64_t)sv->tn);
+	sqlite3_bind_int64(im->st[S_PUT2], 2, sv->version);
+	return step(im, S_PUT2) == 0 ? LINE_OK : LINE_FAIL;
 }
 
 static enum line_rc sv_remove(struct imp *im, const struct sv *sv)
 {
-	sqlite3_bind_int64(im->st[S_DEL], 1, (int64_t)sv->tn);
-	sqlite3_bind_int64(im->st[S_DEL], 2, sv->version);
-	if (step(im, S_DEL) != 0)
-		return LINE_FAIL;
-	im->res.removed += sqlite3_changes(im->db);
+	for (int k = 0; k < 2; k++) {
+		enum stmt_slot slot = k == 0 ? S_DEL : S_KEY;
+
+		sqlite3_bind_int64(im->st[slot], 1, (int64_t)sv->tn);
+		sqlite3_bind_int64(im->st[slot], 2, sv->version);
+		if (step(im, slot) != 0)
+			return LINE_FAIL;
+		if (k == 0)
+			im->res.removed += sqlite3_changes(im->db);
+		im->res.changed += sqlite3_changes(im->db);
+	}
 	return LINE_OK;
 }
 
@@ -1293,6 +1307,8 @@ static enum line_rc ported_line(struct imp *im, char *line, size_t len)
 	if (split(im, line, len, '|') != LINE_OK || ported_layout(im) != LINE_OK ||
 	    sv_key(im, &sv) != LINE_OK)
 		return LINE_BAD;
+	if (sv.version > im->max_version)
+		im->max_version = sv.version;
 	if (sv.removes)
 		return sv_remove(im, &sv);
 	if (!sv.routes)
@@ -1537,7 +1553,7 @@ static const struct kind_ops kinds[] = {
 	[IMPORT_NPA] = { "npa", npa_begin, npa_line, sweep_all },
 	[IMPORT_COCODE] = { "cocode", cocode_begin, cocode_line, cocode_end },
 	[IMPORT_BLOCKS] = { "blocks", blocks_begin, blocks_line, blocks_end },
-	[IMPORT_PORTED] = { "ported", ported_begin, ported_line, NULL },
+	[IMPORT_PORTED] = { "ported", ported_begin, ported_line, ported_end },
 	[IMPORT_CNAM] = { "cnam", cnam_begin, cnam_line, NULL },
 	[IMPORT_DNC] = { "dnc", dnc_begin, dnc_line, dnc_end },
 	[IMPORT_DNO] = { "dno", dno_begin, dno_line, sweep_all },
@@ -1929,6 +1945,7 @@ static enum outcome import_txn(struct imp *im, int64_t started)
 	if (out != OUT_COMMITTED) {
 		sqlite3_exec(im->db, "ROLLBACK", NULL, NULL, NULL);
 		im->res.removed = 0;
+		im->res.changed = 0;
 		if (log_import(im, out, started) != 0)
 			log_warn("import not recorded in import_log", "err=\"%s\"",
 				 sqlite3_errmsg(im->db));

@@ -37,6 +37,7 @@ struct import_result {
 	long accepted; /* lines applied */
 	long rejected; /* malformed lines */
 	long removed;  /* rows removed (deleted SVs, NPAs replaced) */
+	long changed;  /* ported: overlay rows written (0 when a file is replayed) */
 	bool committed;
 };
 

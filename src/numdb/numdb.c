@@ -11,16 +11,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../base/clock.h"
 #include "../base/log.h"
 #include "../base/tn.h"
+#include "portover.h"
+#include "portstore.h"
 
+/* An overlay row: a change since the generation file was built. */
 struct ported_rec {
 	uint64_t tn; /* key: first member, see find_key() */
-	uint64_t lrn;
-	char spid[5];
-	char cnam_dpc[10];
+	struct port_profile p;
+	bool gone;   /* a tombstone: the number snapped back */
 };
 
 struct block_rec {
@@ -69,8 +72,12 @@ struct strings {
 struct numdb {
 	atomic_long refs;
 	int64_t built_at;
-	struct ported_rec *ported;
+	struct portstore *base; /* the generation file, NULL when there is none */
+	struct ported_rec *ported; /* the overlay, consulted before base */
 	size_t n_ported;
+	size_t n_ported_total;     /* numbers answered as ported */
+	uint64_t ported_max_version;
+	char ported_updated[24];
 	struct block_rec *blocks;
 	size_t n_blocks;
 	struct cocode_rec *cocodes;
@@ -177,17 +184,6 @@ static int load_table(sqlite3 *db, struct numdb *g, const char *table, const cha
 	}
 	*arr = a;
 	*n = i;
-	return 0;
-}
-
-static int fill_ported(struct numdb *g, sqlite3_stmt *st, void *p, size_t i)
-{
-	struct ported_rec *r = p;
-
-	r->tn = (uint64_t)sqlite3_column_int64(st, 0);
-	r->lrn = (uint64_t)sqlite3_column_int64(st, 1);
-	copy_text(r->spid, sizeof(r->spid), sqlite3_column_text(st, 2));
-	copy_text(r->cnam_dpc, sizeof(r->cnam_dpc), sqlite3_column_text(st, 3));
 	return 0;
 }
 
@@ -318,6 +314,132 @@ static int load_npas(sqlite3 *db, struct numdb *g)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* ---- ported numbers: the generation file and its overlay ---- */
+
+static pthread_mutex_t base_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct portstore *base_cache; /* the last file opened, kept while unchanged */
+static char base_cache_path[600];
+
+/*
+ * The generation file beside db: the cached mapping while the file is the
+ * same, else a fresh one. *out is NULL when there is no file. A file that
+ * fails its checks fails the build: the live generation keeps serving.
+ */
+static int base_get(sqlite3 *db, struct portstore **out)
+{
+	char path[600], err[800];
+	struct portstore *s = NULL;
+	int rc = 0;
+
+	*out = NULL;
+	if (portover_path(db, path, sizeof(path)) != 0)
+		return 0; /* an in-memory store has no file */
+	pthread_mutex_lock(&base_lock);
+	if (base_cache && strcmp(base_cache_path, path) == 0 &&
+	    portstore_same_file(base_cache, path)) {
+		*out = portstore_ref(base_cache);
+	} else if (access(path, F_OK) == 0) {
+		if (portstore_open(path, &s, err, sizeof(err)) != 0) {
+			log_error("ported generation refused", "err=\"%s\"", err);
+			rc = -1;
+		} else {
+			portstore_unref(base_cache);
+			base_cache = portstore_ref(s);
+			snprintf(base_cache_path, sizeof(base_cache_path), "%s", path);
+			*out = s;
+		}
+	}
+	pthread_mutex_unlock(&base_lock);
+	return rc;
+}
+
+static int read_state(sqlite3 *db, struct numdb *g)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT max_version, updated FROM ported_state WHERE id = 1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		uint64_t v = (uint64_t)sqlite3_column_int64(st, 0);
+
+		if (v > g->ported_max_version)
+			g->ported_max_version = v;
+		copy_text(g->ported_updated, sizeof(g->ported_updated),
+			  sqlite3_column_text(st, 1));
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int overlay_row(struct numdb *g, sqlite3_stmt *st, size_t *cap)
+{
+	struct ported_rec *r;
+
+	if (g->n_ported == *cap) {
+		size_t c = *cap ? *cap * 2 : 256;
+
+		r = realloc(g->ported, c * sizeof(*r));
+		if (r == NULL)
+			return -1;
+		g->ported = r;
+		*cap = c;
+	}
+	r = &g->ported[g->n_ported++];
+	memset(r, 0, sizeof(*r));
+	r->tn = (uint64_t)sqlite3_column_int64(st, 0);
+	r->p.lrn = (uint64_t)sqlite3_column_int64(st, 1);
+	copy_text(r->p.spid, sizeof(r->p.spid), sqlite3_column_text(st, 2));
+	copy_text(r->p.cnam_dpc, sizeof(r->p.cnam_dpc), sqlite3_column_text(st, 3));
+	r->gone = sqlite3_column_int(st, 4) != 0;
+	return 0;
+}
+
+/* Count what the merged view answers as ported. */
+static void count_ported(struct numdb *g, uint64_t base_numbers)
+{
+	uint32_t pid;
+
+	g->n_ported_total = (size_t)base_numbers;
+	for (size_t i = 0; i < g->n_ported; i++) {
+		bool in_base = portstore_find(g->base, g->ported[i].tn, &pid);
+
+		if (g->ported[i].gone && in_base)
+			g->n_ported_total--;
+		else if (!g->ported[i].gone && !in_base)
+			g->n_ported_total++;
+	}
+}
+
+static int load_ported(sqlite3 *db, struct numdb *g)
+{
+	struct portstore_info info = { 0 };
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc;
+
+	if (base_get(db, &g->base) != 0)
+		return -1;
+	if (g->base)
+		portstore_get_info(g->base, &info);
+	g->ported_max_version = info.max_version;
+	if (read_state(db, g) != 0 ||
+	    sqlite3_prepare_v2(db, PORTOVER_SQL_OVERLAY, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, (int64_t)info.absorbed_seq);
+	sqlite3_bind_int64(st, 2, (int64_t)info.max_version);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (overlay_row(g, st, &cap) != 0)
+			break;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	count_ported(g, info.numbers);
+	return 0;
+}
+
 #define LOAD(tbl, sql, field, fn) \
 	load_table(db, g, tbl, sql, sizeof(*g->field), fn, (void **)&g->field, &g->n_##field)
 
@@ -333,8 +455,7 @@ int numdb_build(sqlite3 *db, struct numdb **out)
 	/* One read transaction: the generation is a snapshot of one moment. */
 	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		goto out;
-	if (LOAD("ported", "SELECT tn, lrn, spid, cnam_dpc FROM ported ORDER BY tn", ported,
-		 fill_ported) ||
+	if (load_ported(db, g) != 0 ||
 	    LOAD("block", "SELECT npanxxx, coalesce(lrn, 0), spid FROM block ORDER BY npanxxx",
 		 blocks, fill_block) ||
 	    LOAD("cocode", "SELECT npanxx, ocn, company, rate_center, state, status FROM cocode"
@@ -371,6 +492,7 @@ void numdb_free(struct numdb *g)
 		free(g->dno[k]);
 	free(g->strs.v);
 	free(g->ported);
+	portstore_unref(g->base);
 	free(g->blocks);
 	free(g->cocodes);
 	free(g->cnam);
@@ -452,9 +574,93 @@ const struct cocode_info *numdb_cocode(const struct numdb *g, unsigned npanxx)
 	return c ? &c->info : NULL;
 }
 
+const struct port_profile *numdb_ported(const struct numdb *g, uint64_t tn)
+{
+	const struct ported_rec *r = g->n_ported ? FIND(g->ported, g->n_ported, tn) : NULL;
+	uint32_t pid;
+
+	if (r != NULL)
+		return r->gone ? NULL : &r->p;
+	if (g->base && portstore_find(g->base, tn, &pid))
+		return portstore_profile(g->base, pid);
+	return NULL;
+}
+
+struct walk_ctx {
+	const struct numdb *g;
+	size_t next; /* the next overlay row to merge */
+	numdb_ported_fn fn;
+	void *ctx;
+};
+
+/* Overlay rows below tn go first; returns fn's stop value, or 1 when tn is overlaid. */
+static int walk_rows(struct walk_ctx *w, uint64_t tn, bool *hit)
+{
+	int rc;
+
+	*hit = false;
+	while (w->next < w->g->n_ported && w->g->ported[w->next].tn <= tn) {
+		const struct ported_rec *r = &w->g->ported[w->next++];
+
+		if (r->tn == tn)
+			*hit = true;
+		if (!r->gone && (rc = w->fn(w->ctx, r->tn, &r->p)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int walk_base(void *ctx, uint64_t tn, uint32_t pid)
+{
+	struct walk_ctx *w = ctx;
+	bool hit;
+	int rc = walk_rows(w, tn, &hit);
+
+	if (rc != 0 || hit)
+		return rc;
+	return w->fn(w->ctx, tn, portstore_profile(w->g->base, pid));
+}
+
+int numdb_ported_walk(const struct numdb *g, uint64_t from, numdb_ported_fn fn, void *ctx)
+{
+	struct walk_ctx w = { g, 0, fn, ctx };
+	size_t lo = 0, hi = g->n_ported;
+	bool hit;
+	int rc;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (g->ported[mid].tn < from)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	w.next = lo;
+	if (g->base && (rc = portstore_walk(g->base, from, walk_base, &w)) != 0)
+		return rc;
+	return walk_rows(&w, UINT64_MAX, &hit);
+}
+
+int numdb_ported_profiles(const struct numdb *g, numdb_ported_fn fn, void *ctx)
+{
+	struct portstore_info info = { 0 };
+	int rc;
+
+	if (g->base)
+		portstore_get_info(g->base, &info);
+	for (uint32_t i = 0; i < info.profiles; i++)
+		if ((rc = fn(ctx, 0, portstore_profile(g->base, i))) != 0)
+			return rc;
+	for (size_t i = 0; i < g->n_ported; i++)
+		if (!g->ported[i].gone && (rc = fn(ctx, 0, &g->ported[i].p)) != 0)
+			return rc;
+	return 0;
+}
+
 void numdb_lrn(const struct numdb *g, uint64_t tn, struct lrn_answer *out)
 {
-	const struct ported_rec *p = FIND(g->ported, g->n_ported, tn);
+	const struct port_profile *p = numdb_ported(g, tn);
 	const struct block_rec *b;
 	const struct cocode_info *c;
 
@@ -555,7 +761,16 @@ const struct dnc_count *numdb_dnc_report(const struct numdb *g, size_t *n)
 
 void numdb_get_stats(const struct numdb *g, struct numdb_stats *st)
 {
-	st->ported = g->n_ported;
+	struct portstore_info info = { 0 };
+
+	if (g->base)
+		portstore_get_info(g->base, &info);
+	st->ported = g->n_ported_total;
+	st->ported_overlay = g->n_ported;
+	st->ported_bytes = info.file_bytes + g->n_ported * sizeof(*g->ported);
+	st->ported_max_version = g->ported_max_version;
+	st->ported_built_at = g->base ? info.built_at : 0;
+	snprintf(st->ported_updated, sizeof(st->ported_updated), "%s", g->ported_updated);
 	st->blocks = g->n_blocks;
 	st->cocodes = g->n_cocodes;
 	st->npas = g->n_npa;

@@ -54,6 +54,11 @@ struct dnc_count {
 struct numdb_stats {
 	size_t ported, blocks, cocodes, npas, cnam, dnc, dno, tollfree, cpr;
 	int64_t built_at; /* epoch seconds */
+	size_t ported_overlay;       /* changes since the generation file */
+	uint64_t ported_bytes;       /* generation file plus overlay */
+	uint64_t ported_max_version; /* highest NPAC version id applied */
+	int64_t ported_built_at;     /* the generation file's build, 0 without one */
+	char ported_updated[24];     /* last overlay change, RFC 3339, "" if none */
 };
 
 /* Build a generation from an open lookup store. Returns 0 or -1 (logged). */
@@ -80,6 +85,25 @@ void numdb_shutdown(void);
  * its own LRN and the code holder's OCN is the SPID when the code is assigned.
  */
 void numdb_lrn(const struct numdb *g, uint64_t tn, struct lrn_answer *out);
+
+struct port_profile;
+
+/* The route of a ported number (borrowed from g), or NULL when tn is not ported. */
+const struct port_profile *numdb_ported(const struct numdb *g, uint64_t tn);
+
+/*
+ * Visit the ported numbers >= from in ascending order, the overlay merged
+ * over the file. fn returns 0 to go on; anything else stops the walk and is
+ * returned.
+ */
+typedef int (*numdb_ported_fn)(void *ctx, uint64_t tn, const struct port_profile *p);
+int numdb_ported_walk(const struct numdb *g, uint64_t from, numdb_ported_fn fn, void *ctx);
+
+/*
+ * Visit every route profile ported numbers may answer (the file's table and
+ * the overlay's rows; tn is 0). Cheap next to a walk: one per distinct route.
+ */
+int numdb_ported_profiles(const struct numdb *g, numdb_ported_fn fn, void *ctx);
 
 /* The NPA-NXX's assignment, or NULL when the code is not in the data. */
 const struct cocode_info *numdb_cocode(const struct numdb *g, unsigned npanxx);

@@ -43,6 +43,20 @@ static const char *const migrations[] = {
 	"  started TEXT NOT NULL, finished TEXT NOT NULL, lines INTEGER NOT NULL,"
 	"  accepted INTEGER NOT NULL, rejected INTEGER NOT NULL,"
 	"  outcome TEXT NOT NULL);",
+	/*
+	 * 1 -> 2: ported becomes the overlay on the generation file (portstore.h):
+	 * deletes leave tombstones in ported_gone so they hide the file's numbers,
+	 * and seq names the update transaction that wrote a row so a fold can
+	 * drop exactly the rows it folded.
+	 */
+	"ALTER TABLE ported ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE ported_gone ("
+	"  tn INTEGER PRIMARY KEY, version_id INTEGER NOT NULL,"
+	"  seq INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE ported_state ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL,"
+	"  max_version INTEGER NOT NULL, updated TEXT);"
+	"INSERT INTO ported_state (id, seq, max_version) VALUES (1, 0, 0);",
 };
 
 int numstore_open(const char *path, bool readonly, sqlite3 **out)

@@ -21,6 +21,6 @@ int numstore_open(const char *path, bool readonly, sqlite3 **out);
 void numstore_close(sqlite3 *db);
 
 /* The schema version numstore_open() brings a writable file to. */
-#define NUMSTORE_SCHEMA_VERSION 1
+#define NUMSTORE_SCHEMA_VERSION 2
 
 #endif
