@@ -63,6 +63,64 @@ static int migrate(sqlite3 *db, const char *path, const char *const *migrations,
 	return 0;
 }
 
+static int module_version(sqlite3 *db, const char *module, int *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (db_exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+		    " module TEXT PRIMARY KEY, version INTEGER NOT NULL)") != 0 ||
+	    sqlite3_prepare_v2(db, "SELECT version FROM schema_migrations WHERE module = ?1", -1,
+			       &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, module, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*out = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int set_module_version(sqlite3 *db, const char *module, int v)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "INSERT INTO schema_migrations(module, version) VALUES(?1, ?2)"
+			       " ON CONFLICT(module) DO UPDATE SET version = excluded.version",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, module, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, v);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int db_migrate_module(sqlite3 *db, const char *module, const char *const *migrations,
+		      size_t n)
+{
+	int v;
+
+	if (module_version(db, module, &v) != 0)
+		return -1;
+	if (v > (int)n) {
+		log_error("module schema is newer than this build", "module=%s version=%d known=%zu",
+			  module, v, n);
+		return -1;
+	}
+	for (; v < (int)n; v++) {
+		if (db_exec(db, "BEGIN IMMEDIATE") != 0)
+			return -1;
+		if (db_exec(db, migrations[v]) != 0 || set_module_version(db, module, v + 1) != 0 ||
+		    db_exec(db, "COMMIT") != 0) {
+			log_error("migration failed", "module=%s to=%d", module, v + 1);
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int db_open(const char *path, bool readonly, const char *const *migrations, size_t n,
 	    sqlite3 **out)
 {

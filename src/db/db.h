@@ -20,6 +20,16 @@
 int db_open(const char *path, bool readonly, const char *const *migrations, size_t n,
 	    sqlite3 **out);
 
+/*
+ * Bring one module's tables in db up to date: apply migrations[v..n) where v
+ * is the version recorded for module in the schema_migrations table, each in
+ * its own transaction with the version bump. Modules (auth, soa, ivy, ...)
+ * keep their own numbered lists, so they never compete for one sequence.
+ * Returns 0, or -1 after logging (the failed step is rolled back).
+ */
+int db_migrate_module(sqlite3 *db, const char *module, const char *const *migrations,
+		      size_t n);
+
 /* Open ringer.db with the management schema. */
 int mgmt_open(const char *path, bool readonly, sqlite3 **out);
 
