@@ -163,6 +163,22 @@ void cidr_set_release(struct cidr_set *set)
 	set->n = 0;
 }
 
+/* Trim blanks around xff[a..b) and parse it as one address. */
+static int xff_item(const char *xff, size_t a, size_t b, uint8_t ip[16])
+{
+	char item[64];
+
+	while (a < b && (xff[a] == ' ' || xff[a] == '\t'))
+		a++;
+	while (b > a && (xff[b - 1] == ' ' || xff[b - 1] == '\t'))
+		b--;
+	if (b - a == 0 || b - a >= sizeof(item))
+		return -1;
+	memcpy(item, xff + a, b - a);
+	item[b - a] = '\0';
+	return ip_parse(item, ip);
+}
+
 int allow_client_ip(const uint8_t peer[16], const char *xff,
 		    const struct cidr_set *trusted, uint8_t out[16])
 {
@@ -174,28 +190,23 @@ int allow_client_ip(const uint8_t peer[16], const char *xff,
 		memcpy(out, cur, 16);
 		return 0;
 	}
+	/* A trusted proxy that sends the header must name someone in it. */
+	if (xff[strspn(xff, " \t")] == '\0')
+		return -1;
 	/* Each proxy appends the address it saw, so trust is earned right to left. */
 	end = strlen(xff);
-	while (end > 0 && cidr_set_contains(trusted, cur)) {
+	for (bool more = true; more && cidr_set_contains(trusted, cur);) {
 		size_t start = end;
-		char item[64];
-		size_t a, b;
 
 		while (start > 0 && xff[start - 1] != ',')
 			start--;
-		a = start;
-		b = end;
-		while (a < b && (xff[a] == ' ' || xff[a] == '\t'))
-			a++;
-		while (b > a && (xff[b - 1] == ' ' || xff[b - 1] == '\t'))
-			b--;
-		if (b - a == 0 || b - a >= sizeof(item))
+		/* An empty or unreadable entry reached while trust still holds names nobody. */
+		if (xff_item(xff, start, end, cur) != 0)
 			return -1;
-		memcpy(item, xff + a, b - a);
-		item[b - a] = '\0';
-		if (ip_parse(item, cur) != 0)
-			return -1;
-		end = start > 0 ? start - 1 : 0;
+		if (start == 0)
+			more = false;
+		else
+			end = start - 1;
 	}
 	memcpy(out, cur, 16);
 	return 0;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "log.h"
 
@@ -178,8 +179,15 @@ static int on_ini(void *user, const char *section, const char *name, const char 
 int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen)
 {
 	struct ini_ctx c = { cfg, err, errlen, path, 0 };
-	int rc = ini_parse(path, on_ini, &c);
+	struct stat sb;
+	int rc;
 
+	/* A directory reads as empty and /dev/zero never ends: neither is a settings file. */
+	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		return -1;
+	}
+	rc = ini_parse(path, on_ini, &c);
 	if (rc == -1) {
 		snprintf(err, errlen, "%s: cannot open", path);
 		return -1;

@@ -40,6 +40,22 @@ static int ensure_dir(const char *dir)
 	return -1;
 }
 
+/* Imports read files: a device or a FIFO could feed one line for ever. */
+static int regular_file_or_complain(const char *path)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) != 0) {
+		fprintf(stderr, "ringer: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		fprintf(stderr, "ringer: %s: not a regular file\n", path);
+		return -1;
+	}
+	return 0;
+}
+
 static int cmd_import(const struct config *cfg, int argc, char **argv)
 {
 	struct import_opts opts;
@@ -63,6 +79,7 @@ static int cmd_import(const struct config *cfg, int argc, char **argv)
 	for (int i = 2; i < argc; i++) {
 		char *end;
 
+		errno = 0;
 		if (strcmp(argv[i], "--max-errors") == 0 && i + 1 < argc) {
 			opts.max_errors = strtol(argv[++i], &end, 10);
 		} else if (strcmp(argv[i], "--max-error-rate") == 0 && i + 1 < argc) {
@@ -71,12 +88,15 @@ static int cmd_import(const struct config *cfg, int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
-		if (*end != '\0' || opts.max_errors < 0 || opts.max_error_rate < 0 ||
-		    opts.max_error_rate > 1) {
+		/* Written so that NaN fails too: every comparison with it is false. */
+		if (*end != '\0' || end == argv[i] || errno != 0 || opts.max_errors < 0 ||
+		    !(opts.max_error_rate >= 0 && opts.max_error_rate <= 1)) {
 			fprintf(stderr, "ringer: bad value \"%s\"\n", argv[i]);
 			return 2;
 		}
 	}
+	if (regular_file_or_complain(argv[1]) != 0)
+		return 1;
 	if (ensure_dir(cfg->data_dir) != 0 ||
 	    config_data_path(cfg, "lookup.db", path, sizeof(path)) != 0 ||
 	    numstore_open(path, false, &db) != 0)

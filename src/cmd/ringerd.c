@@ -35,6 +35,8 @@ struct daemon_state {
 	sqlite3 *mgmt;
 	int64_t lookup_version;
 	int64_t mgmt_version;
+	dev_t lookup_dev; /* identity of the lookup.db file the connection has open */
+	ino_t lookup_ino;
 	struct cidr_set trusted;
 };
 
@@ -53,12 +55,49 @@ static void usage(FILE *f)
 		"Environment: RINGER_<SECTION>_<KEY>, e.g. RINGER_SERVER_PORT=9000.\n");
 }
 
+/*
+ * A lookup.db that was deleted and made again, or a rebuilt one moved into
+ * place, is a different file: the open connection would keep reading the old
+ * one for ever. Notice that and reopen. Returns 1 when reopened, 0 when not
+ * needed, -1 when the new file cannot be opened (the old one keeps serving).
+ */
+static int reopen_if_replaced(struct daemon_state *st)
+{
+	char path[512];
+	struct stat sb;
+	sqlite3 *db;
+
+	if (config_data_path(&st->cfg, "lookup.db", path, sizeof(path)) != 0 ||
+	    stat(path, &sb) != 0)
+		return 0; /* gone for now: keep what we have until a new one appears */
+	if (sb.st_dev == st->lookup_dev && sb.st_ino == st->lookup_ino)
+		return 0;
+	if (st->lookup != NULL) {
+		log_warn("lookup.db was replaced, reopening", "path=%s", path);
+		if (numstore_open(path, false, &db) != 0) /* migrate a file made by an older build */
+			return -1;
+		numstore_close(db);
+	}
+	if (numstore_open(path, true, &db) != 0)
+		return -1;
+	numstore_close(st->lookup);
+	st->lookup = db;
+	st->lookup_dev = sb.st_dev;
+	st->lookup_ino = sb.st_ino;
+	return 1;
+}
+
 static int reload_lookup(struct daemon_state *st, bool force)
 {
 	struct numdb_stats s;
 	struct numdb *g;
 	int64_t v;
+	int r = reopen_if_replaced(st);
 
+	if (r < 0 || st->lookup == NULL)
+		return -1;
+	if (r == 1)
+		force = true;
 	if (db_data_version(st->lookup, &v) != 0)
 		return -1;
 	if (!force && v == st->lookup_version)
@@ -189,8 +228,6 @@ static int open_data(struct daemon_state *st)
 	    numstore_open(path, false, &w) != 0)
 		return -1;
 	numstore_close(w);
-	if (numstore_open(path, true, &st->lookup) != 0)
-		return -1;
 	if (config_data_path(&st->cfg, "ringer.db", path, sizeof(path)) != 0 ||
 	    mgmt_open(path, false, &st->mgmt) != 0)
 		return -1;

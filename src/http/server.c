@@ -33,7 +33,9 @@ struct http_server {
 struct req_ctx {
 	struct http_req req;
 	struct buf body;
-	bool too_large;
+	bool too_large;    /* the body passed max_body while arriving */
+	bool discard_body; /* the route takes no body: drop what arrives */
+	char *scratch;     /* the split path; path parameters point into it */
 	int64_t started_ms;
 };
 
@@ -157,10 +159,13 @@ static void make_rid(char *out, size_t outlen)
 	snprintf(out, outlen, "%08x%08llx", rid_boot, (unsigned long long)n);
 }
 
+/* Count X-Forwarded-For headers, including ones whose name has trailing blanks. */
 static enum MHD_Result count_xff(void *cls, enum MHD_ValueKind kind, const char *key,
 				 const char *value)
 {
-	if (strcasecmp(key, "X-Forwarded-For") == 0)
+	size_t n = strlen("X-Forwarded-For");
+
+	if (strncasecmp(key, "X-Forwarded-For", n) == 0 && strspn(key + n, " \t") == strlen(key + n))
 		(*(int *)cls)++;
 	return MHD_YES;
 }
@@ -199,7 +204,8 @@ static void client_address(const struct http_server *s, struct MHD_Connection *c
 		int headers = 0;
 
 		MHD_get_connection_values(c, MHD_HEADER_KIND, count_xff, &headers);
-		if (headers > 1 || allow_client_ip(peer, xff, s->trusted, req->client_ip) != 0)
+		if (headers > 1 || (headers == 1 && xff == NULL) ||
+		    allow_client_ip(peer, xff, s->trusted, req->client_ip) != 0)
 			memset(req->client_ip, 0, 16);
 	}
 	ip_format(req->client_ip, req->client_text, sizeof(req->client_text));
@@ -232,30 +238,63 @@ static enum MHD_Result queue(struct MHD_Connection *c, const struct http_req *re
 static void access_log(const struct req_ctx *ctx, const struct http_resp *resp)
 {
 	enum log_level lvl = resp->status >= 500 ? LOG_ERROR : LOG_INFO;
-	char path[256];
+	char path[256], method[40];
 
-	/* The path is the client's text: quote it so it cannot forge log fields. */
+	/* Path and method are the client's text: quote them so they cannot forge fields. */
 	log_quote(ctx->req.path, path, sizeof(path));
-	log_event(lvl, "request", "method=%s path=\"%s\" status=%u bytes=%zu ms=%lld client=%s",
-		  ctx->req.method, path, resp->status, resp->len,
+	log_quote(ctx->req.method, method, sizeof(method));
+	log_event(lvl, "request", "method=\"%s\" path=\"%s\" status=%u bytes=%zu ms=%lld client=%s",
+		  method, path, resp->status, resp->len,
 		  (long long)(clock_now_ms() - ctx->started_ms), ctx->req.client_text);
 }
 
-/* Route, admit and run the handler; resp gets the answer. */
-static void dispatch(const struct http_server *s, struct req_ctx *ctx,
-		     struct http_resp *resp)
+/* What the request headers say about the body; 0 when they are fine. */
+struct framing {
+	int content_lengths;
+	int transfer_encodings;
+	bool bad;
+};
+
+static enum MHD_Result check_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+				     const char *value)
+{
+	struct framing *f = cls;
+	size_t klen = strlen(key);
+
+	/* "Name :" is not a header name (RFC 9112 5.1); a proxy may read it otherwise. */
+	if (klen && (key[klen - 1] == ' ' || key[klen - 1] == '\t'))
+		f->bad = true;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		f->content_lengths++;
+		if (value == NULL || value[0] == '\0' || strspn(value, "0123456789") != strlen(value))
+			f->bad = true;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		f->transfer_encodings++;
+		if (value == NULL || strcasecmp(value, "chunked") != 0)
+			f->transfer_encodings += 100; /* only chunked is understood */
+	}
+	return MHD_YES;
+}
+
+/*
+ * Everything that can be decided from the request line and headers alone:
+ * framing, route, method, admission, declared size. Returns true when resp
+ * holds the answer already, so the body need not be read at all.
+ */
+static bool screen(const struct http_server *s, struct req_ctx *ctx, struct http_resp *resp)
 {
 	struct http_req *req = &ctx->req;
 	const struct http_route *route = NULL;
 	const struct http_family *fam = NULL;
-	char stack[512];
-	size_t plen = strlen(req->path);
-	char *scratch = plen < sizeof(stack) ? stack : malloc(plen + 1);
+	struct framing fr = { 0 };
+	char *scratch = malloc(strlen(req->path) + 1);
+	const char *cl;
 	enum http_match m;
 
+	ctx->scratch = scratch; /* lives until the request completes */
 	if (scratch == NULL) {
 		http_resp_error(req, resp, 500, "SERVER_ERROR", "Internal server error");
-		return;
+		return true;
 	}
 	/* HEAD is GET without the body; the library drops the body. */
 	m = http_router_match(s->router, strcmp(req->method, "HEAD") == 0 ? "GET" : req->method,
@@ -264,30 +303,38 @@ static void dispatch(const struct http_server *s, struct req_ctx *ctx,
 	req->family = m == HTTP_MATCH_NO_PATH ? fam : route->family;
 	req->fmt = m == HTTP_MATCH_NO_PATH ? HTTP_JSON : route->fmt;
 	req->route = m == HTTP_MATCH_OK ? route : NULL;
-	if (m == HTTP_MATCH_NO_PATH) {
+	if (m != HTTP_MATCH_NO_METHOD)
+		resp->allow[0] = '\0';
+	MHD_get_connection_values((struct MHD_Connection *)req->conn, MHD_HEADER_KIND,
+				  check_framing, &fr);
+	cl = MHD_lookup_connection_value((struct MHD_Connection *)req->conn, MHD_HEADER_KIND,
+					 MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (fr.bad || fr.content_lengths > 1 || (fr.content_lengths && fr.transfer_encodings)) {
+		http_resp_error(req, resp, 400, "BAD_REQUEST", "Bad request");
+	} else if (fr.transfer_encodings > 1) {
+		http_resp_error(req, resp, 501, "NOT_IMPLEMENTED",
+				"Only chunked transfer coding is supported");
+	} else if (req->family && req->family->admit && req->family->admit(req) != 0) {
+		/* Before 404 and 405, so a stranger learns nothing about the routes. */
+		resp->allow[0] = '\0';
+		http_resp_error(req, resp, 403, "FORBIDDEN", "Forbidden");
+	} else if (m == HTTP_MATCH_NO_PATH) {
 		http_resp_error(req, resp, 404, "NOT_FOUND", "Not found");
 	} else if (m == HTTP_MATCH_NO_METHOD) {
 		http_resp_error(req, resp, 405, "METHOD_NOT_ALLOWED", "Method not allowed");
-	} else if (req->family && req->family->admit && req->family->admit(req) != 0) {
-		http_resp_error(req, resp, 403, "FORBIDDEN", "Forbidden");
-	} else if (ctx->too_large) {
+	} else if (cl && route->has_body && strtoull(cl, NULL, 10) > s->max_body) {
 		http_resp_error(req, resp, 413, "PAYLOAD_TOO_LARGE", "Request body too large");
 	} else {
-		req->body = ctx->body.data ? ctx->body.data : "";
-		req->body_len = ctx->body.len;
-		route->handler(req, resp);
+		ctx->discard_body = !route->has_body;
+		return false;
 	}
-	if (m != HTTP_MATCH_NO_METHOD)
-		resp->allow[0] = '\0';
-	if (scratch != stack)
-		free(scratch);
+	return true;
 }
 
 static struct req_ctx *begin(struct http_server *s, struct MHD_Connection *c,
 			     const char *url, const char *method)
 {
 	struct req_ctx *ctx = calloc(1, sizeof(*ctx));
-	const char *cl;
 
 	if (ctx == NULL)
 		return NULL;
@@ -300,11 +347,18 @@ static struct req_ctx *begin(struct http_server *s, struct MHD_Connection *c,
 	make_rid(ctx->req.rid, sizeof(ctx->req.rid));
 	buf_init(&ctx->body, s->max_body);
 	client_address(s, c, &ctx->req);
-	/* Refuse a declared oversize body before reading a byte of it. */
-	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (cl && strtoull(cl, NULL, 10) > s->max_body)
-		ctx->too_large = true;
 	return ctx;
+}
+
+static enum MHD_Result answer(struct MHD_Connection *c, struct req_ctx *ctx,
+			      struct http_resp *resp)
+{
+	enum MHD_Result rc;
+
+	access_log(ctx, resp);
+	rc = queue(c, &ctx->req, resp);
+	log_set_rid(NULL);
+	return rc;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -314,16 +368,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct http_server *s = cls;
 	struct req_ctx *ctx = *con_cls;
 	struct http_resp resp = { 0 };
-	enum MHD_Result rc;
 
 	if (ctx == NULL) {
 		ctx = begin(s, c, url, method);
 		*con_cls = ctx;
-		return ctx ? MHD_YES : MHD_NO;
+		if (ctx == NULL)
+			return MHD_NO;
+		log_set_rid(ctx->req.rid);
+		/* An answer queued now also stops "100 Continue" and the body upload;
+		 * the library then closes the connection, which suits a refusal. */
+		if (screen(s, ctx, &resp))
+			return answer(c, ctx, &resp);
+		log_set_rid(NULL);
+		return MHD_YES;
 	}
 	log_set_rid(ctx->req.rid);
 	if (*upload_size != 0) {
-		if (!ctx->too_large && buf_append(&ctx->body, upload_data, *upload_size) != 0) {
+		if (!ctx->too_large && !ctx->discard_body &&
+		    buf_append(&ctx->body, upload_data, *upload_size) != 0) {
 			ctx->too_large = true;
 			buf_release(&ctx->body);
 		}
@@ -331,11 +393,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		log_set_rid(NULL);
 		return MHD_YES;
 	}
-	dispatch(s, ctx, &resp);
-	access_log(ctx, &resp);
-	rc = queue(c, &ctx->req, &resp);
-	log_set_rid(NULL);
-	return rc;
+	if (ctx->too_large) {
+		http_resp_error(&ctx->req, &resp, 413, "PAYLOAD_TOO_LARGE", "Request body too large");
+	} else {
+		ctx->req.body = ctx->body.data ? ctx->body.data : "";
+		ctx->req.body_len = ctx->body.len;
+		ctx->req.route->handler(&ctx->req, &resp);
+	}
+	return answer(c, ctx, &resp);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -348,6 +413,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		return;
 	atomic_fetch_sub(&s->in_flight, 1);
 	buf_release(&ctx->body);
+	free(ctx->scratch);
 	free(ctx);
 	*con_cls = NULL;
 }
@@ -362,8 +428,9 @@ static int hexval(char c)
 
 /*
  * Decode %HH in paths and query values, except escapes of control bytes
- * (%00, %0A, ...): those stay as written. A decoded NUL would end the path
- * early for every handler, and a raw newline has no business in a number.
+ * (%00, %0A, ...) and of '/': those stay as written. A decoded NUL would end
+ * the path early for every handler, a raw newline has no business in a
+ * number, and an encoded slash must not move a request to another route.
  */
 static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 {
@@ -374,7 +441,7 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 		int lo = hi >= 0 ? hexval(r[2]) : -1;
 		int v = hi * 16 + lo;
 
-		if (hi >= 0 && lo >= 0 && v >= 0x20 && v != 0x7f) {
+		if (hi >= 0 && lo >= 0 && v >= 0x20 && v != 0x7f && v != '/') {
 			*w++ = (char)v;
 			r += 3;
 		} else {

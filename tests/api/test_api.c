@@ -830,6 +830,9 @@ static void test_trusted_proxy(void **state)
 		{ "X-Forwarded-For: 10.1.2.3,", NULL, 403 },
 		{ "X-Forwarded-For: 10.1.2.3", "X-Forwarded-For: 10.1.2.3", 403 },
 		{ "X-Forwarded-For: 10.9.9.9", "X-Forwarded-For: 10.1.2.3", 403 },
+		/* Fail closed on chains that name nobody (attack findings). */
+		{ "X-Forwarded-For;", NULL, 403 }, /* curl sends "Name;" as an empty header */
+		{ "X-Forwarded-For: ,127.0.0.1", NULL, 403 },
 	};
 
 	start_extra(&s, "ringerd-proxy", "RINGER_TELIQUE_TRUSTED_PROXIES=127.0.0.1/32");
@@ -961,6 +964,99 @@ static void test_nul_in_path(void **state)
 	expect_get(&W.main, "/v1/telique/ror/8005550100%00/plain", 400, CT_TEXT, "Bad request");
 }
 
+static bool log_contains(const char *path, const char *needle);
+
+/*
+ * Send raw bytes and read what comes back within timeout_ms (or until the
+ * server closes). Returns the bytes read, NUL-terminated in out.
+ */
+static size_t raw_exchange(const struct harness_server *s, const char *req, size_t len,
+			   char *out, size_t outlen, int timeout_ms)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)s->port) };
+	struct pollfd p;
+	size_t got = 0;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	out[0] = '\0';
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    write(fd, req, len) != (ssize_t)len) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	p = (struct pollfd){ .fd = fd, .events = POLLIN };
+	while (got < outlen - 1 && poll(&p, 1, timeout_ms) == 1) {
+		ssize_t n = read(fd, out + got, outlen - 1 - got);
+
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		out[got] = '\0';
+	}
+	close(fd);
+	return got;
+}
+
+#define RAW(s, lit, out) raw_exchange((s), (lit), sizeof(lit) - 1, (out), sizeof(out), 3000)
+
+/* Refusals that the headers alone decide come before any body is read. */
+static void test_refused_before_body(void **state)
+{
+	char out[2048];
+	long long t0 = harness_now_ms();
+
+	/* 50 MB declared with Expect: no 100 Continue, an immediate 413. */
+	RAW(&W.main, "POST /v1/telique/cnam HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Type: application/x-www-form-urlencoded\r\n"
+	    "Content-Length: 50000000\r\nExpect: 100-continue\r\n\r\n", out);
+	assert_non_null(strstr(out, "HTTP/1.1 413"));
+	assert_null(strstr(out, "100 Continue"));
+	assert_true(harness_now_ms() - t0 < 2000);
+	/* Two Content-Length headers could smuggle a request past a proxy. */
+	RAW(&W.main, "POST /v1/telique/cnam HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 5\r\nContent-Length: 17\r\n\r\nnumber=3035551000", out);
+	assert_non_null(strstr(out, "HTTP/1.1 400"));
+	assert_null(strstr(out, "405"));
+	/* Only chunked transfer coding is understood. */
+	RAW(&W.main, "POST /v1/telique/cnam HTTP/1.1\r\nHost: x\r\n"
+	    "Transfer-Encoding: gzip\r\n\r\n", out);
+	assert_non_null(strstr(out, "HTTP/1.1 501"));
+	/* "Name :" is no header name; a proxy could read it as one (RFC 9112 5.1). */
+	RAW(&W.main, "GET /health HTTP/1.1\r\nHost: x\r\nX-Forwarded-For : 10.1.2.3\r\n\r\n",
+	    out);
+	assert_non_null(strstr(out, "HTTP/1.1 400"));
+	/* An encoded slash stays part of its segment. */
+	expect_get(&W.main, "/v1/telique/lrn%2F3035550000", 404, CT_JSON,
+		   JERR("Not found", "NOT_FOUND"));
+}
+
+/* A client off the allowlist learns nothing about which routes exist. */
+static void test_forbidden_before_not_found(void **state)
+{
+	struct harness_server s;
+	const char *xff[] = { "X-Forwarded-For: 10.9.9.9", NULL };
+	struct harness_req unknown = { .path = "/v1/telique/nothing", .headers = xff };
+	struct harness_req method = { .method = "DELETE", .path = "/v1/telique/lrn/3035550000",
+				      .headers = xff };
+
+	start_extra(&s, "ringerd-stranger", "RINGER_TELIQUE_TRUSTED_PROXIES=127.0.0.1/32");
+	expect_req(&s, &unknown, 403, CT_JSON, JERR(MSG_FORBIDDEN, "FORBIDDEN"));
+	expect_req(&s, &method, 403, CT_TEXT, MSG_FORBIDDEN);
+	stop_ok(&s);
+}
+
+/* The method is client text too: it is quoted in the access log. */
+static void test_method_quoted_in_log(void **state)
+{
+	char out[2048];
+
+	RAW(&W.main, "GET\tclient=6.6.6.6 /health HTTP/1.1\r\nHost: x\r\n\r\n", out);
+	assert_false(log_contains(W.main.log_path, "\tclient=6.6.6.6"));
+	expect_get(&W.main, "/health", 200, CT_JSON, "{\"status\":\"ok\"}");
+}
+
 /* A decoded newline in the path must not start a forged line in the log. */
 static void test_path_newline_stays_in_log_line(void **state)
 {
@@ -1029,6 +1125,31 @@ static void test_live_import(void **state)
 	expect_get(&W.main, "/v1/telique/cnam/3035551000", 200, CT_JSON,
 		   "{\"phoneNumber\":\"3035551000\",\"name\":\"ACME CORP\","
 		   "\"status\":\"success\",\"cacheHit\":true}");
+}
+
+/* A lookup.db deleted and made again is a new file: ringerd must follow it. */
+static void test_lookup_db_replaced(void **state)
+{
+	char data[HARNESS_PATH_MAX + 16], file[HARNESS_PATH_MAX + 48];
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+	struct harness_server s;
+
+	snprintf(data, sizeof(data), "%s/replaced", W.root);
+	assert_int_equal(import_text(data, "cnam", "repl1.csv", "3035551000,FIRST NAME\n"), 0);
+	assert_int_equal(allow_add(data, "127.0.0.1"), 0);
+	assert_int_equal(harness_server_start(&s, W.root, "ringerd-replaced", data, NULL), 0);
+	assert_true(wait_answer(&s, "/v1/telique/cnam/3035551000", 200,
+				"{\"phoneNumber\":\"3035551000\",\"name\":\"FIRST NAME\","
+				"\"status\":\"success\",\"cacheHit\":true}", WAIT_MS) >= 0);
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(file, sizeof(file), "%s/lookup.db%s", data, suffix[i]);
+		unlink(file);
+	}
+	assert_int_equal(import_text(data, "cnam", "repl2.csv", "3035551000,SECOND NAME\n"), 0);
+	assert_true(wait_answer(&s, "/v1/telique/cnam/3035551000", 200,
+				"{\"phoneNumber\":\"3035551000\",\"name\":\"SECOND NAME\","
+				"\"status\":\"success\",\"cacheHit\":true}", WAIT_MS) >= 0);
+	stop_ok(&s);
 }
 
 static void test_live_rejected_import(void **state)
@@ -1233,9 +1354,13 @@ int main(void)
 		cmocka_unit_test(test_bad_bytes_in_path),
 		cmocka_unit_test(test_nul_in_path),
 		cmocka_unit_test(test_path_newline_stays_in_log_line),
+		cmocka_unit_test(test_refused_before_body),
+		cmocka_unit_test(test_forbidden_before_not_found),
+		cmocka_unit_test(test_method_quoted_in_log),
 		cmocka_unit_test(test_long_path),
 		cmocka_unit_test(test_live_import),
 		cmocka_unit_test(test_live_rejected_import),
+		cmocka_unit_test(test_lookup_db_replaced),
 		cmocka_unit_test(test_live_port_snapback),
 		cmocka_unit_test(test_graceful_stop),
 		cmocka_unit_test(test_real_data),

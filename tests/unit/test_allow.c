@@ -295,7 +295,11 @@ static void test_allow__client_ip(void **state)
 	expect_client("10.0.0.1", "1.2.3.4,5.6.7.8", &t, "5.6.7.8");
 	/* Only proxies all the way: the leftmost one is the best answer there is. */
 	expect_client("10.0.0.1", "10.0.0.3, 10.0.0.2", &t, "10.0.0.3");
-	expect_client("10.0.0.1", "", &t, "10.0.0.1");
+	/* A trusted proxy's empty header, or an empty entry reached in the walk, names nobody. */
+	expect_client_err("10.0.0.1", "", &t);
+	expect_client_err("10.0.0.1", " ", &t);
+	expect_client_err("10.0.0.1", ",10.0.0.2", &t);
+	expect_client_err("10.0.0.1", "1.2.3.4 x", &t);
 	expect_client("::1", "2001:db8::5", &t, "2001:db8::5");
 	expect_client("::1", "10.9.9.9, ::ffff:198.51.100.7", &t, "198.51.100.7");
 	expect_client_err("10.0.0.1", "garbage", &t);
