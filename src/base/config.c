@@ -45,6 +45,7 @@ static const struct key keys[] = {
 	SIZE("server", "max_body", max_body, 64, 64u << 20),
 	UINT("server", "conn_timeout", conn_timeout, 1, 3600),
 	UINT("server", "max_connections", max_connections, 1, 100000),
+	UINT("server", "per_ip_connections", per_ip_connections, 0, 100000),
 	STR("data", "dir", data_dir),
 	UINT("data", "reload_ms", reload_ms, 50, 3600000),
 	STR("telique", "trusted_proxies", trusted_proxies),
@@ -84,6 +85,7 @@ void config_defaults(struct config *cfg)
 	cfg->max_body = 1u << 20;
 	cfg->conn_timeout = 30;
 	cfg->max_connections = 4096;
+	cfg->per_ip_connections = 0;
 	snprintf(cfg->data_dir, sizeof(cfg->data_dir), "data");
 	cfg->reload_ms = 1000;
 	snprintf(cfg->log_level, sizeof(cfg->log_level), "info");

@@ -21,6 +21,7 @@ struct config {
 	size_t max_body;          /* bytes a request body may have */
 	unsigned conn_timeout;    /* seconds an idle connection is kept */
 	unsigned max_connections; /* open connections at once */
+	unsigned per_ip_connections; /* open connections from one address; 0 = no limit */
 	/* [data] */
 	char data_dir[CONFIG_STR]; /* where ringer.db and lookup.db live */
 	unsigned reload_ms;        /* how often ringerd looks for new data */

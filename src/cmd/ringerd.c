@@ -307,6 +307,7 @@ int main(int argc, char **argv)
 		.listen_addr = st.cfg.listen_addr, .port = st.cfg.port,
 		.threads = st.cfg.threads, .max_body = st.cfg.max_body,
 		.conn_timeout = st.cfg.conn_timeout, .max_connections = st.cfg.max_connections,
+		.per_ip_connections = st.cfg.per_ip_connections,
 		.trusted_proxies = &st.trusted,
 	};
 	srv = http_server_start(&o, router);

@@ -145,6 +145,7 @@ struct http_server_opts {
 	size_t max_body;
 	unsigned conn_timeout;
 	unsigned max_connections;
+	unsigned per_ip_connections; /* 0 = no limit */
 	const struct cidr_set *trusted_proxies; /* borrowed; may be NULL */
 };
 

@@ -512,6 +512,8 @@ struct http_server *http_server_start(const struct http_server_opts *o,
 				     MHD_OPTION_THREAD_POOL_SIZE, o->threads,
 				     MHD_OPTION_CONNECTION_TIMEOUT, o->conn_timeout,
 				     MHD_OPTION_CONNECTION_LIMIT, o->max_connections,
+				     /* One address cannot take every slot (slow-header clients). */
+				     MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->per_ip_connections,
 				     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 				     MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
 				     MHD_OPTION_UNESCAPE_CALLBACK, unescape, s,

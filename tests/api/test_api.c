@@ -1047,6 +1047,40 @@ static void test_forbidden_before_not_found(void **state)
 	stop_ok(&s);
 }
 
+/* Slow-header clients from one address cannot take every connection slot. */
+static void test_per_ip_connection_limit(void **state)
+{
+	static const char partial[] = "GET /health HTTP/1.1\r\nHost: x\r\n";
+	/* libmicrohttpd counts per worker thread: one worker makes the limit exact. */
+	const char *env[] = { "RINGER_SERVER_PER_IP_CONNECTIONS=2", "RINGER_SERVER_THREADS=1",
+			      NULL };
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct harness_server s;
+	char out[1024];
+	int fd[3];
+
+	if (harness_server_start(&s, W.root, "ringerd-perip", W.data, env) != 0)
+		fail_msg("ringerd-perip did not start");
+	a.sin_port = htons((uint16_t)s.port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (int i = 0; i < 3; i++) {
+		fd[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		assert_true(fd[i] >= 0);
+		assert_int_equal(connect(fd[i], (struct sockaddr *)&a, sizeof(a)), 0);
+		/* A refused connection may already be reset: the write need not succeed. */
+		(void)!write(fd[i], partial, sizeof(partial) - 1);
+	}
+	harness_sleep_ms(200);
+	/* With the slots held by slow clients, a new connection is turned away... */
+	RAW(&s, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n", out);
+	assert_null(strstr(out, "HTTP/1.1 200"));
+	/* ...and served again once they go. */
+	for (int i = 0; i < 3; i++)
+		close(fd[i]);
+	assert_true(wait_answer(&s, "/health", 200, NULL, WAIT_MS) >= 0);
+	stop_ok(&s);
+}
+
 /* The method is client text too: it is quoted in the access log. */
 static void test_method_quoted_in_log(void **state)
 {
@@ -1357,6 +1391,7 @@ int main(void)
 		cmocka_unit_test(test_refused_before_body),
 		cmocka_unit_test(test_forbidden_before_not_found),
 		cmocka_unit_test(test_method_quoted_in_log),
+		cmocka_unit_test(test_per_ip_connection_limit),
 		cmocka_unit_test(test_long_path),
 		cmocka_unit_test(test_live_import),
 		cmocka_unit_test(test_live_rejected_import),
