@@ -48,6 +48,7 @@ static const struct key keys[] = {
 	UINT("server", "per_ip_connections", per_ip_connections, 0, 100000),
 	STR("data", "dir", data_dir),
 	UINT("data", "reload_ms", reload_ms, 50, 3600000),
+	UINT("data", "fold_rows", fold_rows, 0, 1000000000),
 	STR("telique", "trusted_proxies", trusted_proxies),
 	STR("log", "level", log_level),
 	STR("clock", "start", clock_start),
@@ -66,12 +67,39 @@ static const struct key keys[] = {
 	STR("stirshaken", "trust_anchors", ss_trust_anchors),
 	STR("stirshaken", "fetch_ca_file", ss_fetch_ca_file),
 	STR("stirshaken", "fetch_allow", ss_fetch_allow),
+	STR("stirshaken", "fetch_ports", ss_fetch_ports),
 	UINT("stirshaken", "allow_http", ss_allow_http, 0, 1),
 	UINT("stirshaken", "iat_window", ss_iat_window, 1, 86400),
 	UINT("stirshaken", "fetch_timeout_ms", ss_fetch_timeout_ms, 100, 60000),
 	STR("stirshaken", "sign_key", ss_sign_key),
 	STR("stirshaken", "sign_x5u", ss_sign_x5u),
 	UINT("stirshaken", "crl_check", ss_crl_check, 0, 1),
+	STR("soa", "business_days", soa_business_days),
+	STR("soa", "business_hours", soa_business_hours),
+	STR("soa", "utc_offset", soa_utc_offset),
+	STR("soa", "holidays", soa_holidays),
+	UINT("soa", "t1_minutes", soa_t1_minutes, 0, 100000),
+	UINT("soa", "t2_minutes", soa_t2_minutes, 0, 100000),
+	UINT("soa", "short_t1_minutes", soa_short_t1_minutes, 0, 100000),
+	UINT("soa", "short_t2_minutes", soa_short_t2_minutes, 0, 100000),
+	STR("soa", "conflict_restrict", soa_conflict_restrict),
+	UINT("soa", "resolve_minutes", soa_resolve_minutes, 0, 100000),
+	UINT("soa", "cancel_initial_minutes", soa_cancel_initial_minutes, 0, 100000),
+	UINT("soa", "cancel_final_minutes", soa_cancel_final_minutes, 0, 100000),
+	UINT("soa", "conflict_expire_days", soa_conflict_expire_days, 1, 3650),
+	UINT("soa", "port_interval_days", soa_port_interval_days, 0, 60),
+	UINT("soa", "complex_interval_days", soa_complex_interval_days, 0, 60),
+	UINT("soa", "old_first_cancel", soa_old_first_cancel, 0, 1),
+	UINT("soa", "scheduler_ms", soa_scheduler_ms, 10, 3600000),
+	UINT("ivy", "access_ttl", ivy_access_ttl, 1, 86400),
+	UINT("ivy", "refresh_ttl", ivy_refresh_ttl, 60, 365 * 86400),
+	UINT("ivy", "code_ttl", ivy_code_ttl, 1, 600),
+	UINT("ivy", "confirm_ttl", ivy_confirm_ttl, 60, 30 * 86400),
+	UINT("ivy", "reset_ttl", ivy_reset_ttl, 60, 86400),
+	UINT("ivy", "login_max_failures", ivy_login_max_failures, 1, 1000),
+	UINT("ivy", "login_window", ivy_login_window, 1, 86400),
+	UINT("ivy", "reveal_tokens", ivy_reveal_tokens, 0, 1),
+	UINT("ivy", "signup_parent", ivy_signup_parent, 0, 2000000000),
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -88,6 +116,7 @@ void config_defaults(struct config *cfg)
 	cfg->per_ip_connections = 0;
 	snprintf(cfg->data_dir, sizeof(cfg->data_dir), "data");
 	cfg->reload_ms = 1000;
+	cfg->fold_rows = 1000000;
 	snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
 	cfg->cnam_timeout_ms = 2000;
 	cfg->cnam_cache_entries = 100000;
@@ -97,6 +126,26 @@ void config_defaults(struct config *cfg)
 	cfg->cnam_redis_timeout_ms = 50;
 	cfg->ss_iat_window = 60;
 	cfg->ss_fetch_timeout_ms = 2000;
+	snprintf(cfg->soa_business_days, sizeof(cfg->soa_business_days), "mon-fri");
+	snprintf(cfg->soa_business_hours, sizeof(cfg->soa_business_hours), "07:00-19:00");
+	snprintf(cfg->soa_utc_offset, sizeof(cfg->soa_utc_offset), "-05:00");
+	snprintf(cfg->soa_conflict_restrict, sizeof(cfg->soa_conflict_restrict), "12:00");
+	cfg->soa_t1_minutes = cfg->soa_t2_minutes = 540;
+	cfg->soa_short_t1_minutes = cfg->soa_short_t2_minutes = 60;
+	cfg->soa_resolve_minutes = 360;
+	cfg->soa_cancel_initial_minutes = cfg->soa_cancel_final_minutes = 540;
+	cfg->soa_conflict_expire_days = 30;
+	cfg->soa_port_interval_days = 1;
+	cfg->soa_complex_interval_days = 4;
+	cfg->soa_old_first_cancel = 1;
+	cfg->soa_scheduler_ms = 1000;
+	cfg->ivy_access_ttl = 300;
+	cfg->ivy_refresh_ttl = 30 * 86400;
+	cfg->ivy_code_ttl = 60;
+	cfg->ivy_confirm_ttl = 7 * 86400;
+	cfg->ivy_reset_ttl = 3600;
+	cfg->ivy_login_max_failures = 5;
+	cfg->ivy_login_window = 900;
 	for (int i = 0; i < CONFIG_CNAM_UPSTREAMS; i++) {
 		struct config_cnam_upstream *u = &cfg->cnam_up[i];
 

@@ -25,6 +25,7 @@ struct config {
 	/* [data] */
 	char data_dir[CONFIG_STR]; /* where ringer.db and lookup.db live */
 	unsigned reload_ms;        /* how often ringerd looks for new data */
+	unsigned fold_rows;        /* overlay rows that start a background fold; 0 = never */
 	/* [telique] */
 	char trusted_proxies[CONFIG_STR]; /* CIDRs whose X-Forwarded-For is believed */
 	/* [log] */
@@ -52,12 +53,38 @@ struct config {
 	char ss_trust_anchors[CONFIG_STR];  /* PEM file of trusted STI-CA roots */
 	char ss_fetch_ca_file[CONFIG_STR];  /* CA bundle for certificate servers' TLS */
 	char ss_fetch_allow[CONFIG_STR];    /* CIDRs exempt from the fetch address guard */
+	char ss_fetch_ports[CONFIG_STR];    /* ports certificate URLs may name; "" = 443,8443 */
 	unsigned ss_allow_http;             /* 1 = http:// certificate URLs too */
 	unsigned ss_iat_window;             /* seconds a PASSporT stays fresh */
 	unsigned ss_fetch_timeout_ms;       /* bound on one certificate fetch */
 	char ss_sign_key[CONFIG_STR];       /* EC P-256 private key (PEM) for signing */
 	char ss_sign_x5u[CONFIG_STR];       /* certificate URL put in signed PASSporTs */
 	unsigned ss_crl_check;              /* 1 = check revocation via the CRL DP */
+	/* [ivy]: the OAuth 2.0 server, accounts and users (docs/ivy.md) */
+	unsigned ivy_access_ttl;         /* seconds an access token lives */
+	unsigned ivy_refresh_ttl;        /* seconds a refresh token lives */
+	unsigned ivy_code_ttl;           /* seconds an authorization code lives */
+	unsigned ivy_confirm_ttl;        /* seconds a sign-up confirmation token lives */
+	unsigned ivy_reset_ttl;          /* seconds a password reset token lives */
+	unsigned ivy_login_max_failures; /* failed logins per user or address per window */
+	unsigned ivy_login_window;       /* seconds failed logins are counted over */
+	unsigned ivy_reveal_tokens;      /* 1 = reset tokens in responses (no mail yet) */
+	unsigned ivy_signup_parent;      /* account id sign-ups go under; 0 = top level */
+	/* [soa]: the Portability port lifecycle (docs/portability.md) */
+	char soa_business_days[32];        /* "mon-fri" */
+	char soa_business_hours[16];       /* "07:00-19:00" local */
+	char soa_utc_offset[8];            /* "-05:00": the region's standard time */
+	char soa_holidays[CONFIG_STR * 4]; /* "2026-01-01,2026-07-03" */
+	unsigned soa_t1_minutes, soa_t2_minutes;             /* business minutes, long timers */
+	unsigned soa_short_t1_minutes, soa_short_t2_minutes; /* wireless */
+	char soa_conflict_restrict[8];     /* "12:00" on the business day before due; "" = none */
+	unsigned soa_resolve_minutes;      /* new SP's wait before resolving a conflict */
+	unsigned soa_cancel_initial_minutes, soa_cancel_final_minutes;
+	unsigned soa_conflict_expire_days; /* calendar days in conflict before canceled */
+	unsigned soa_port_interval_days;   /* business days from create to due (SIMPLE) */
+	unsigned soa_complex_interval_days; /* ... for COMPLEX and PROJECT */
+	unsigned soa_old_first_cancel;     /* 1 = cancel an unmatched old-SP create at T2 */
+	unsigned soa_scheduler_ms;         /* how often timers are checked */
 };
 
 /* Fill cfg with the built-in defaults. */

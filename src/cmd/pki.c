@@ -2,7 +2,10 @@
  *
  * Enough of a SHAKEN PKI to run the whole chain on one machine: the demo and
  * the tests make a root, issue an SP certificate carrying the SPC, serve it,
- * and sign with its key. Keys are EC P-256, written 0600.
+ * and sign with its key. Keys are EC P-256, written 0600. SP certificates
+ * follow the ATIS-1000080 end-entity profile the verifier checks: critical
+ * keyUsage digitalSignature only, SKI and AKI, a random serial over 64 bits,
+ * certificatePolicies and the TNAuthList.
  */
 #include "pki.h"
 
@@ -24,6 +27,8 @@
 #include "base/clock.h"
 
 #define TNAUTHLIST_OID "1.3.6.1.5.5.7.1.26"
+/* The SHAKEN certificate policy ATIS-1000080 has end-entity certificates name. */
+#define SHAKEN_POLICY_OID "2.16.840.1.114569.1.1.1"
 
 struct pki_opts {
 	const char *dir;
@@ -161,6 +166,26 @@ cleanup:
 	return rc;
 }
 
+/* certificatePolicies naming the SHAKEN policy (X509V3_EXT_conf_nid wants a config for it). */
+static int add_policy(X509 *x)
+{
+	CERTIFICATEPOLICIES *pols = sk_POLICYINFO_new_null();
+	POLICYINFO *pi = POLICYINFO_new();
+	int rc = -1;
+
+	if (pols == NULL || pi == NULL ||
+	    (pi->policyid = OBJ_txt2obj(SHAKEN_POLICY_OID, 1)) == NULL ||
+	    !sk_POLICYINFO_push(pols, pi)) {
+		POLICYINFO_free(pi);
+		goto cleanup;
+	}
+	if (X509_add1_ext_i2d(x, NID_certificate_policies, pols, 0, X509V3_ADD_DEFAULT) == 1)
+		rc = 0;
+cleanup:
+	sk_POLICYINFO_pop_free(pols, POLICYINFO_free);
+	return rc;
+}
+
 /* A 127-bit random serial: positive, and well over ATIS's 64 bits. */
 static int set_serial(X509 *x)
 {
@@ -231,6 +256,7 @@ static int sp_extensions(X509 *x, X509 *ca, const struct pki_opts *o)
 	    add_ext(x, ca, NID_key_usage, "critical,digitalSignature") != 0 ||
 	    add_ext(x, ca, NID_subject_key_identifier, "hash") != 0 ||
 	    add_ext(x, ca, NID_authority_key_identifier, "keyid:always") != 0 ||
+	    add_policy(x) != 0 ||
 	    add_tnauthlist(x, o->spc) != 0)
 		return -1;
 	if (o->crl_url == NULL)

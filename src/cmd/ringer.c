@@ -12,6 +12,8 @@
 #include "base/log.h"
 #include "cmd/demo.h"
 #include "cmd/pki.h"
+#include "cmd/oauth_cmd.h"
+#include "cmd/token_cmd.h"
 #include "db/db.h"
 #include "numdb/import.h"
 #include "numdb/portover.h"
@@ -23,12 +25,19 @@ static void usage(FILE *f)
 		"usage: ringer [-c FILE] [-d DIR] COMMAND ...\n"
 		"  import KIND FILE [--max-errors N] [--max-error-rate R]\n"
 		"        KIND: npa cocode blocks ported cnam dnc dno ror cpr ported-full\n"
-		"        (ported: SV changes over the live set; ported-full: full refresh)\n"
+		"        (ported: SV changes over the live set; ported-full: full refresh,\n"
+		"        FILE - reads standard input)\n"
 		"  fold-ported   fold ported changes into a new generation file\n"
 		"  allow add CIDR [NOTE] | allow remove CIDR | allow list\n"
 		"  demo-data DIR [--with-codes] [--seed N]\n"
 		"  cnam purge [TN] [--url http://HOST:PORT]   (asks the running ringerd)\n"
 		"  pki ca DIR | pki sp DIR --ca DIR --spc CODE | pki key FILE\n"
+		"  oauth-client create|list|revoke ...  ivy-account create ...  ivy-user create ...\n"
+		"  ivy-audit [--limit N]   (docs/ivy.md)\n"
+		"  customer create NAME [--rate N]\n"
+		"  token create --customer NAME --scopes a,b --spids S1,S2 [--allow CIDRs]\n"
+		"        [--expires RFC3339 | --ttl SECONDS] [--name TEXT]\n"
+		"  token list [--customer NAME] | token revoke ID | token regenerate ID\n"
 		"Options: -c FILE settings file, -d DIR data directory (default ./data).\n");
 }
 
@@ -95,7 +104,9 @@ static int cmd_import(const struct config *cfg, int argc, char **argv)
 			return 2;
 		}
 	}
-	if (regular_file_or_complain(argv[1]) != 0)
+	/* ported-full may stream from a generator: "-" is standard input. */
+	if (!(strcmp(argv[0], "ported-full") == 0 && strcmp(argv[1], "-") == 0) &&
+	    regular_file_or_complain(argv[1]) != 0)
 		return 1;
 	if (ensure_dir(cfg->data_dir) != 0 ||
 	    config_data_path(cfg, "lookup.db", path, sizeof(path)) != 0 ||
@@ -304,6 +315,10 @@ int main(int argc, char **argv)
 		return cmd_demo(argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "cnam") == 0)
 		return cmd_cnam(&cfg, argc - i - 1, argv + i + 1);
+	if (strcmp(argv[i], "token") == 0 || strcmp(argv[i], "customer") == 0)
+		return token_cmd_main(&cfg, argc - i, argv + i);
+	if (oauth_cmd_handles(argv[i]))
+		return oauth_cmd_main(&cfg, argc - i, argv + i);
 	if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 		usage(stdout);
 		return 0;

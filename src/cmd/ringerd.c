@@ -16,14 +16,18 @@
 #include <unistd.h>
 
 #include "auth/allow.h"
+#include "auth/token_api.h"
 #include "base/clock.h"
 #include "base/config.h"
 #include "base/log.h"
 #include "db/db.h"
 #include "http/http.h"
 #include "http/ops.h"
+#include "ivy/ivy_api.h"
 #include "numdb/numdb.h"
+#include "numdb/portover.h"
 #include "numdb/store.h"
+#include "soa/soa_api.h"
 #include "telique/cnam.h"
 #include "telique/stirshaken_api.h"
 #include "telique/lsms_api.h"
@@ -90,8 +94,10 @@ static int reopen_if_replaced(struct daemon_state *st)
 static int reload_lookup(struct daemon_state *st, bool force)
 {
 	struct numdb_stats s;
-	struct numdb *g;
+	struct numdb *g, *prev;
+	char path[512];
 	int64_t v;
+	int rc;
 	int r = reopen_if_replaced(st);
 
 	if (r < 0 || st->lookup == NULL)
@@ -102,11 +108,24 @@ static int reload_lookup(struct daemon_state *st, bool force)
 		return -1;
 	if (!force && v == st->lookup_version)
 		return 0;
-	if (numdb_build(st->lookup, &g) != 0)
+	/* Ported changes extend the live generation: the cost is the delta. */
+	prev = force ? NULL : numdb_acquire();
+	rc = numdb_update(st->lookup, prev, &g);
+	numdb_release(prev);
+	if (rc != 0)
 		return -1; /* the live generation keeps serving */
 	numdb_get_stats(g, &s);
 	numdb_publish(g);
 	st->lookup_version = v;
+	if (st->cfg.fold_rows && s.ported_overlay >= st->cfg.fold_rows &&
+	    config_data_path(&st->cfg, "lookup.db", path, sizeof(path)) == 0 &&
+	    portover_fold_start(path) == 1)
+		log_info("ported fold started", "overlay=%zu", s.ported_overlay);
+	if (s.incremental) {
+		log_debug("ported changes loaded", "seq=%llu overlay=%zu ported=%zu",
+			  (unsigned long long)s.ported_seq, s.ported_overlay, s.ported);
+		return 0;
+	}
 	log_info("lookup data loaded",
 		 "ported=%zu blocks=%zu cocodes=%zu npas=%zu cnam=%zu dnc=%zu dno=%zu "
 		 "tollfree=%zu cpr=%zu", s.ported, s.blocks, s.cocodes, s.npas, s.cnam, s.dnc,
@@ -299,7 +318,9 @@ int main(int argc, char **argv)
 	router = http_router_new();
 	if (router == NULL || ops_api_mount(router) != 0 || telique_api_mount(router) != 0 ||
 	    lsms_api_mount(router) != 0 ||
-	    stirshaken_api_mount(router, &st.cfg) != 0) {
+	    stirshaken_api_mount(router, &st.cfg) != 0 ||
+	    token_api_mount(router, &st.cfg) != 0 ||
+	    ivy_api_mount(router, &st.cfg) != 0 || soa_api_mount(router, &st.cfg) != 0) {
 		log_error("cannot set up routes", NULL);
 		return 1;
 	}
@@ -321,9 +342,13 @@ int main(int argc, char **argv)
 	serve_until_stopped(&st, &set);
 	ops_set_ready(false);
 	http_server_stop(srv, 5000);
+	soa_api_shutdown();
+	token_api_db_close(); /* the main thread's; workers closed theirs on exit */
 	http_router_free(router);
 	cnam_shutdown();
 	stirshaken_api_shutdown();
+	ivy_api_shutdown();
+	portover_fold_wait(); /* a fold killed instead would be safe, only wasted */
 	numdb_shutdown();
 	allow_live_clear();
 	cidr_set_release(&st.trusted);

@@ -46,6 +46,7 @@ struct http_resp {
 	char *body; /* malloc'd, owned by the response */
 	size_t len;
 	char allow[64]; /* Allow header for 405, "" otherwise */
+	char extra[192]; /* more headers, "Name: value\n" each (http_resp_header); "" = none */
 };
 
 struct http_family;
@@ -129,6 +130,12 @@ void http_resp_text(struct http_resp *resp, unsigned status, const char *text);
 
 /* application/xml; body is the document without the XML declaration (UTF-8). */
 void http_resp_xml(struct http_resp *resp, unsigned status, const char *xml);
+
+/*
+ * Add a header to the response (Retry-After, WWW-Authenticate, ...). name and
+ * value must not contain CR or LF. Returns 0, or -1 when it does not fit.
+ */
+int http_resp_header(struct http_resp *resp, const char *name, const char *value);
 
 /* Render an error through the route's family (what handlers call). */
 void http_resp_error(const struct http_req *req, struct http_resp *resp, unsigned status,

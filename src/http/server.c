@@ -131,6 +131,36 @@ void http_resp_xml(struct http_resp *resp, unsigned status, const char *xml)
 	resp->body = buf_steal(&b, &resp->len);
 }
 
+int http_resp_header(struct http_resp *resp, const char *name, const char *value)
+{
+	size_t used = strlen(resp->extra);
+	int n;
+
+	if (strpbrk(name, "\r\n:") || strpbrk(value, "\r\n"))
+		return -1;
+	n = snprintf(resp->extra + used, sizeof(resp->extra) - used, "%s: %s\n", name, value);
+	if (n < 0 || (size_t)n >= sizeof(resp->extra) - used) {
+		resp->extra[used] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+/* Put the "Name: value\n" lines of resp->extra on r. */
+static void add_extra_headers(struct MHD_Response *r, char *extra)
+{
+	char *save = NULL;
+
+	for (char *line = strtok_r(extra, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *colon = strchr(line, ':');
+
+		if (colon == NULL)
+			continue;
+		*colon = '\0';
+		MHD_add_response_header(r, line, colon + 1 + strspn(colon + 1, " "));
+	}
+}
+
 /* Errors outside any family: a plain JSON shape. */
 static void generic_error(struct http_resp *resp, enum http_fmt fmt, unsigned status,
 			  const char *code, const char *msg)
@@ -230,6 +260,7 @@ static enum MHD_Result queue(struct MHD_Connection *c, const struct http_req *re
 	MHD_add_response_header(r, "X-Request-Id", req->rid);
 	if (resp->allow[0])
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
+	add_extra_headers(r, resp->extra);
 	rc = MHD_queue_response(c, resp->status, r);
 	MHD_destroy_response(r);
 	return rc;
@@ -428,12 +459,15 @@ static int hexval(char c)
 
 /*
  * Decode %HH in paths and query values, except escapes of control bytes
- * (%00, %0A, ...) and of '/': those stay as written. A decoded NUL would end
- * the path early for every handler, a raw newline has no business in a
- * number, and an encoded slash must not move a request to another route.
+ * (%00, %0A, ...): those stay as written. A decoded NUL would end the path
+ * early for every handler, and a raw newline has no business in a number.
+ * In the path (the one value the library hands over starting with '/') an
+ * encoded slash stays too, so that it cannot move a request to another
+ * route; in query values (a redirect_uri) it decodes like any other byte.
  */
 static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 {
+	bool path = s[0] == '/';
 	char *w = s;
 
 	for (const char *r = s; *r; ) {
@@ -441,7 +475,7 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 		int lo = hi >= 0 ? hexval(r[2]) : -1;
 		int v = hi * 16 + lo;
 
-		if (hi >= 0 && lo >= 0 && v >= 0x20 && v != 0x7f && v != '/') {
+		if (hi >= 0 && lo >= 0 && v >= 0x20 && v != 0x7f && !(path && v == '/')) {
 			*w++ = (char)v;
 			r += 3;
 		} else {

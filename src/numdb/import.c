@@ -91,6 +91,7 @@ struct imp {
 	long old_count[N_NPA];
 	char today[11];
 	int64_t max_version; /* ported: the highest version id read */
+	int64_t watermark;   /* ported: changes at or below it were applied (portover.h) */
 	int64_t t0_ms, tick_ms;
 	bool tty, progressed;
 };
@@ -1149,11 +1150,12 @@ struct sv {
 
 static int ported_begin(struct imp *im)
 {
-	if (imp_exec(im, PORTOVER_SQL_BEGIN) != 0)
+	if (portover_watermark(im->db, &im->watermark) != 0 ||
+	    imp_exec(im, PORTOVER_SQL_BEGIN) != 0)
 		return -1;
 	return prep(im, S_DEL, PORTOVER_SQL_DEL) || prep(im, S_KEY, PORTOVER_SQL_GONE) ||
 	       prep(im, S_PUT2, PORTOVER_SQL_UNGONE) || prep(im, S_REPORT, PORTOVER_SQL_MAXV) ||
-	       prep(im, S_PUT, PORTOVER_SQL_PUT);
+	       prep(im, S_PUT, PORTOVER_SQL_PUT) || prep(im, S_COUNT, PORTOVER_SQL_STALE);
 }
 
 static int ported_end(struct imp *im)
@@ -1302,6 +1304,7 @@ static enum line_rc ported_layout(struct imp *im)
 static enum line_rc ported_line(struct imp *im, char *line, size_t len)
 {
 	struct sv sv;
+	long stale;
 
 	memset(&sv, 0, sizeof(sv));
 	if (split(im, line, len, '|') != LINE_OK || ported_layout(im) != LINE_OK ||
@@ -1309,6 +1312,13 @@ static enum line_rc ported_line(struct imp *im, char *line, size_t len)
 		return LINE_BAD;
 	if (sv.version > im->max_version)
 		im->max_version = sv.version;
+	sqlite3_bind_int64(im->st[S_COUNT], 1, (int64_t)sv.tn);
+	sqlite3_bind_int64(im->st[S_COUNT], 2, sv.version);
+	sqlite3_bind_int64(im->st[S_COUNT], 3, im->watermark);
+	if (step_int(im, S_COUNT, &stale) != 0)
+		return LINE_FAIL;
+	if (stale)
+		return LINE_OK; /* at or below the watermark: folded, or a replay */
 	if (sv.removes)
 		return sv_remove(im, &sv);
 	if (!sv.routes)

@@ -69,15 +69,13 @@ struct strings {
 	size_t n, cap;
 };
 
-struct numdb {
+/*
+ * Everything but the ported numbers: rebuilt only when those tables change,
+ * shared (by reference) between the generations that ported updates make.
+ */
+struct tables {
 	atomic_long refs;
-	int64_t built_at;
-	struct portstore *base; /* the generation file, NULL when there is none */
-	struct ported_rec *ported; /* the overlay, consulted before base */
-	size_t n_ported;
-	size_t n_ported_total;     /* numbers answered as ported */
-	uint64_t ported_max_version;
-	char ported_updated[24];
+	int64_t log_id; /* highest non-ported import_log id they reflect */
 	struct block_rec *blocks;
 	size_t n_blocks;
 	struct cocode_rec *cocodes;
@@ -99,11 +97,25 @@ struct numdb {
 	struct strings strs;
 };
 
+struct numdb {
+	atomic_long refs;
+	int64_t built_at;
+	bool incremental;          /* the previous generation plus the rows since */
+	struct tables *t;
+	struct portstore *base;    /* the generation file, NULL when there is none */
+	struct ported_rec *ported; /* the overlay, consulted before base */
+	size_t n_ported;
+	size_t n_ported_total;     /* numbers answered as ported */
+	uint64_t ported_max_version;
+	uint64_t ported_seq;       /* the last update transaction read */
+	char ported_updated[24];
+};
+
 static const unsigned dno_lengths[4] = { 3, 6, 7, 10 };
 
 /* ---- building ---- */
 
-static const char *keep(struct numdb *g, const unsigned char *s)
+static const char *keep(struct tables *g, const unsigned char *s)
 {
 	char *copy, **v;
 
@@ -148,13 +160,13 @@ static long count_rows(sqlite3 *db, const char *table)
 	return n;
 }
 
-typedef int (*row_fn)(struct numdb *g, sqlite3_stmt *st, void *arr, size_t i);
+typedef int (*row_fn)(struct tables *g, sqlite3_stmt *st, void *arr, size_t i);
 
 /*
  * Run sql (ordered by key) and let fill() turn each row into arr[i].
  * Allocates the array; stores it and the row count.
  */
-static int load_table(sqlite3 *db, struct numdb *g, const char *table, const char *sql,
+static int load_table(sqlite3 *db, struct tables *g, const char *table, const char *sql,
 		      size_t elem, row_fn fill, void **arr, size_t *n)
 {
 	sqlite3_stmt *st = NULL;
@@ -187,7 +199,7 @@ static int load_table(sqlite3 *db, struct numdb *g, const char *table, const cha
 	return 0;
 }
 
-static int fill_block(struct numdb *g, sqlite3_stmt *st, void *p, size_t i)
+static int fill_block(struct tables *g, sqlite3_stmt *st, void *p, size_t i)
 {
 	struct block_rec *r = p;
 
@@ -197,7 +209,7 @@ static int fill_block(struct numdb *g, sqlite3_stmt *st, void *p, size_t i)
 	return 0;
 }
 
-static int fill_cocode(struct numdb *g, sqlite3_stmt *st, void *p, size_t i)
+static int fill_cocode(struct tables *g, sqlite3_stmt *st, void *p, size_t i)
 {
 	struct cocode_rec *r = p;
 
@@ -210,7 +222,7 @@ static int fill_cocode(struct numdb *g, sqlite3_stmt *st, void *p, size_t i)
 	return 0;
 }
 
-static int fill_cnam(struct numdb *g, sqlite3_stmt *st, void *p, size_t i)
+static int fill_cnam(struct tables *g, sqlite3_stmt *st, void *p, size_t i)
 {
 	struct cnam_rec *r = p;
 
@@ -220,13 +232,13 @@ static int fill_cnam(struct numdb *g, sqlite3_stmt *st, void *p, size_t i)
 	return 0;
 }
 
-static int fill_u64(struct numdb *g, sqlite3_stmt *st, void *p, size_t i)
+static int fill_u64(struct tables *g, sqlite3_stmt *st, void *p, size_t i)
 {
 	*(uint64_t *)p = (uint64_t)sqlite3_column_int64(st, 0);
 	return 0;
 }
 
-static int fill_ror(struct numdb *g, sqlite3_stmt *st, void *p, size_t i)
+static int fill_ror(struct tables *g, sqlite3_stmt *st, void *p, size_t i)
 {
 	struct ror_rec *r = p;
 
@@ -235,7 +247,7 @@ static int fill_ror(struct numdb *g, sqlite3_stmt *st, void *p, size_t i)
 	return 0;
 }
 
-static int fill_cpr(struct numdb *g, sqlite3_stmt *st, void *p, size_t i)
+static int fill_cpr(struct tables *g, sqlite3_stmt *st, void *p, size_t i)
 {
 	struct cpr_rec *r = p;
 	const char *text = (const char *)sqlite3_column_text(st, 1);
@@ -250,7 +262,7 @@ static int fill_cpr(struct numdb *g, sqlite3_stmt *st, void *p, size_t i)
 	return 0;
 }
 
-static int fill_report(struct numdb *g, sqlite3_stmt *st, void *p, size_t i)
+static int fill_report(struct tables *g, sqlite3_stmt *st, void *p, size_t i)
 {
 	struct dnc_count *r = p;
 
@@ -261,7 +273,7 @@ static int fill_report(struct numdb *g, sqlite3_stmt *st, void *p, size_t i)
 }
 
 /* DNO patterns arrive as text; split them by length into integer prefixes. */
-static int load_dno(sqlite3 *db, struct numdb *g)
+static int load_dno(sqlite3 *db, struct tables *g)
 {
 	sqlite3_stmt *st = NULL;
 	long rows = count_rows(db, "dno");
@@ -294,7 +306,7 @@ static int load_dno(sqlite3 *db, struct numdb *g)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int load_npas(sqlite3 *db, struct numdb *g)
+static int load_npas(sqlite3 *db, struct tables *g)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
@@ -358,17 +370,15 @@ static int read_state(sqlite3 *db, struct numdb *g)
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, "SELECT max_version, updated FROM ported_state WHERE id = 1",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "SELECT max_version, updated, seq FROM ported_state "
+			       "WHERE id = 1", -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		uint64_t v = (uint64_t)sqlite3_column_int64(st, 0);
-
-		if (v > g->ported_max_version)
-			g->ported_max_version = v;
+		g->ported_max_version = (uint64_t)sqlite3_column_int64(st, 0);
 		copy_text(g->ported_updated, sizeof(g->ported_updated),
 			  sqlite3_column_text(st, 1));
+		g->ported_seq = (uint64_t)sqlite3_column_int64(st, 2);
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
@@ -397,6 +407,25 @@ static int overlay_row(struct numdb *g, sqlite3_stmt *st, size_t *cap)
 	return 0;
 }
 
+/* Run an overlay query (tn, lrn, spid, cnam_dpc, gone by tn) into g->ported. */
+static int load_rows(sqlite3 *db, struct numdb *g, const char *sql, uint64_t a, uint64_t b)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, (int64_t)a);
+	if (sqlite3_bind_parameter_count(st) > 1)
+		sqlite3_bind_int64(st, 2, (int64_t)b);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (overlay_row(g, st, &cap) != 0)
+			break;
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* Count what the merged view answers as ported. */
 static void count_ported(struct numdb *g, uint64_t base_numbers)
 {
@@ -413,50 +442,108 @@ static void count_ported(struct numdb *g, uint64_t base_numbers)
 	}
 }
 
+/* The file and the whole overlay over it; g->base is set, state already read. */
 static int load_ported(sqlite3 *db, struct numdb *g)
 {
 	struct portstore_info info = { 0 };
-	sqlite3_stmt *st;
-	size_t cap = 0;
-	int rc;
 
-	if (base_get(db, &g->base) != 0)
-		return -1;
 	if (g->base)
 		portstore_get_info(g->base, &info);
-	g->ported_max_version = info.max_version;
-	if (read_state(db, g) != 0 ||
-	    sqlite3_prepare_v2(db, PORTOVER_SQL_OVERLAY, -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(st, 1, (int64_t)info.absorbed_seq);
-	sqlite3_bind_int64(st, 2, (int64_t)info.max_version);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (overlay_row(g, st, &cap) != 0)
-			break;
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	if (info.max_version > g->ported_max_version)
+		g->ported_max_version = info.max_version;
+	if (load_rows(db, g, PORTOVER_SQL_OVERLAY, info.absorbed_seq, info.max_version) != 0)
 		return -1;
 	count_ported(g, info.numbers);
 	return 0;
 }
 
-#define LOAD(tbl, sql, field, fn) \
-	load_table(db, g, tbl, sql, sizeof(*g->field), fn, (void **)&g->field, &g->n_##field)
-
-int numdb_build(sqlite3 *db, struct numdb **out)
+/*
+ * prev's overlay with the rows written since prev->ported_seq laid over it:
+ * the delta goes into g->ported first, then both are merged by number.
+ */
+static int merge_delta(sqlite3 *db, struct numdb *g, const struct numdb *prev)
 {
-	struct numdb *g = calloc(1, sizeof(*g));
-	int rc = -1;
+	struct ported_rec *m;
+	size_t i = 0, j = 0, k = 0, nd;
 
-	if (g == NULL)
+	if (load_rows(db, g, PORTOVER_SQL_DELTA, prev->ported_seq, 0) != 0)
 		return -1;
-	atomic_init(&g->refs, 1);
-	g->built_at = clock_now();
-	/* One read transaction: the generation is a snapshot of one moment. */
-	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-		goto out;
-	if (load_ported(db, g) != 0 ||
-	    LOAD("block", "SELECT npanxxx, coalesce(lrn, 0), spid FROM block ORDER BY npanxxx",
+	nd = g->n_ported;
+	g->n_ported_total = prev->n_ported_total;
+	for (size_t d = 0; d < nd; d++) {
+		bool was = numdb_ported(prev, g->ported[d].tn) != NULL;
+
+		g->n_ported_total += (size_t)(!g->ported[d].gone && !was);
+		g->n_ported_total -= (size_t)(g->ported[d].gone && was);
+	}
+	m = malloc((prev->n_ported + nd + 1) * sizeof(*m));
+	if (m == NULL)
+		return -1;
+	while (i < prev->n_ported || j < nd) {
+		if (j == nd || (i < prev->n_ported && prev->ported[i].tn < g->ported[j].tn)) {
+			m[k++] = prev->ported[i++];
+			continue;
+		}
+		if (i < prev->n_ported && prev->ported[i].tn == g->ported[j].tn)
+			i++; /* the newer row replaces it */
+		m[k++] = g->ported[j++];
+	}
+	free(g->ported);
+	g->ported = m;
+	g->n_ported = k;
+	g->incremental = true;
+	return 0;
+}
+
+/* The highest import_log id of the tables other than ported numbers. */
+static int tables_log_id(sqlite3 *db, int64_t *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT coalesce(max(id), 0) FROM import_log WHERE kind NOT "
+			       "LIKE 'ported%'", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+#define LOAD(tbl, sql, field, fn) \
+	load_table(db, t, tbl, sql, sizeof(*t->field), fn, (void **)&t->field, &t->n_##field)
+
+static void tables_unref(struct tables *t)
+{
+	if (t == NULL || atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	for (size_t i = 0; i < t->n_cpr; i++)
+		json_decref(t->cpr[i].record);
+	for (size_t i = 0; i < t->strs.n; i++)
+		free(t->strs.v[i]);
+	for (int k = 0; k < 4; k++)
+		free(t->dno[k]);
+	free(t->strs.v);
+	free(t->blocks);
+	free(t->cocodes);
+	free(t->cnam);
+	free(t->dnc);
+	free(t->ror);
+	free(t->cpr);
+	free(t->report);
+	free(t);
+}
+
+static int load_tables(sqlite3 *db, int64_t log_id, struct tables **out)
+{
+	struct tables *t = calloc(1, sizeof(*t));
+
+	if (t == NULL)
+		return -1;
+	atomic_init(&t->refs, 1);
+	t->log_id = log_id;
+	if (LOAD("block", "SELECT npanxxx, coalesce(lrn, 0), spid FROM block ORDER BY npanxxx",
 		 blocks, fill_block) ||
 	    LOAD("cocode", "SELECT npanxx, ocn, company, rate_center, state, status FROM cocode"
 		 " ORDER BY npanxx", cocodes, fill_cocode) ||
@@ -466,10 +553,57 @@ int numdb_build(sqlite3 *db, struct numdb **out)
 	    LOAD("cpr", "SELECT crn, record FROM cpr ORDER BY crn", cpr, fill_cpr) ||
 	    LOAD("dnc_report", "SELECT npa, old_count, new_count FROM dnc_report ORDER BY npa",
 		 report, fill_report) ||
-	    load_dno(db, g) != 0 || load_npas(db, g) != 0)
-		goto out;
-	rc = 0;
-out:
+	    load_dno(db, t) != 0 || load_npas(db, t) != 0) {
+		tables_unref(t);
+		return -1;
+	}
+	*out = t;
+	return 0;
+}
+
+/*
+ * Fill g inside one read transaction. With prev, its tables are shared when
+ * no other import came since, and its overlay extended when the file is the
+ * same; anything else is loaded whole.
+ */
+static int build_into(sqlite3 *db, struct numdb *g, const struct numdb *prev)
+{
+	int64_t log_id;
+
+	/* The state row starts the snapshot; the file is looked at after it, so a
+	 * fold's dropped rows are never paired with the file before the fold. */
+	if (read_state(db, g) != 0 || tables_log_id(db, &log_id) != 0 ||
+	    base_get(db, &g->base) != 0)
+		return -1;
+	/* Ported changes move seq or the file; a change that moved neither was elsewhere. */
+	if (prev && prev->t->log_id == log_id &&
+	    (prev->ported_seq != g->ported_seq || prev->base != g->base)) {
+		atomic_fetch_add_explicit(&prev->t->refs, 1, memory_order_relaxed);
+		g->t = prev->t;
+	} else if (load_tables(db, log_id, &g->t) != 0) {
+		return -1;
+	}
+	if (prev == NULL || prev->base != g->base)
+		return load_ported(db, g);
+	if (prev->ported_max_version > g->ported_max_version)
+		g->ported_max_version = prev->ported_max_version;
+	return merge_delta(db, g, prev);
+}
+
+int numdb_update(sqlite3 *db, const struct numdb *prev, struct numdb **out)
+{
+	struct numdb *g = calloc(1, sizeof(*g));
+	int rc;
+
+	if (g == NULL)
+		return -1;
+	atomic_init(&g->refs, 1);
+	g->built_at = clock_now();
+	/* One read transaction: the generation is a snapshot of one moment. */
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		rc = -1;
+	else
+		rc = build_into(db, g, prev);
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	if (rc != 0) {
 		log_error("lookup generation build failed", "err=\"%s\"", sqlite3_errmsg(db));
@@ -480,26 +614,18 @@ out:
 	return 0;
 }
 
+int numdb_build(sqlite3 *db, struct numdb **out)
+{
+	return numdb_update(db, NULL, out);
+}
+
 void numdb_free(struct numdb *g)
 {
 	if (g == NULL)
 		return;
-	for (size_t i = 0; i < g->n_cpr; i++)
-		json_decref(g->cpr[i].record);
-	for (size_t i = 0; i < g->strs.n; i++)
-		free(g->strs.v[i]);
-	for (int k = 0; k < 4; k++)
-		free(g->dno[k]);
-	free(g->strs.v);
+	tables_unref(g->t);
 	free(g->ported);
 	portstore_unref(g->base);
-	free(g->blocks);
-	free(g->cocodes);
-	free(g->cnam);
-	free(g->dnc);
-	free(g->ror);
-	free(g->cpr);
-	free(g->report);
 	free(g);
 }
 
@@ -569,7 +695,7 @@ static const void *find_key(const void *base, size_t n, size_t size, uint64_t ke
 
 const struct cocode_info *numdb_cocode(const struct numdb *g, unsigned npanxx)
 {
-	const struct cocode_rec *c = FIND(g->cocodes, g->n_cocodes, npanxx);
+	const struct cocode_rec *c = FIND(g->t->cocodes, g->t->n_cocodes, npanxx);
 
 	return c ? &c->info : NULL;
 }
@@ -673,7 +799,7 @@ void numdb_lrn(const struct numdb *g, uint64_t tn, struct lrn_answer *out)
 		out->source = LRN_FROM_PORT;
 		return;
 	}
-	b = FIND(g->blocks, g->n_blocks, tn_npanxxx(tn));
+	b = FIND(g->t->blocks, g->t->n_blocks, tn_npanxxx(tn));
 	if (b != NULL) {
 		out->lrn = b->lrn ? b->lrn : tn;
 		memcpy(out->spid, b->spid, sizeof(out->spid));
@@ -693,7 +819,7 @@ void numdb_lrn(const struct numdb *g, uint64_t tn, struct lrn_answer *out)
 const char *numdb_state(const struct numdb *g, uint64_t tn)
 {
 	const struct cocode_info *c = numdb_cocode(g, tn_npanxx(tn));
-	const struct npa_rec *n = &g->npa[tn_npa(tn)];
+	const struct npa_rec *n = &g->t->npa[tn_npa(tn)];
 
 	if (c && c->state && strlen(c->state) == 2)
 		return c->state;
@@ -704,7 +830,7 @@ const char *numdb_state(const struct numdb *g, uint64_t tn)
 
 int numdb_cnam(const struct numdb *g, uint64_t tn, const char **name, bool *restricted)
 {
-	const struct cnam_rec *r = FIND(g->cnam, g->n_cnam, tn);
+	const struct cnam_rec *r = FIND(g->t->cnam, g->t->n_cnam, tn);
 
 	if (r == NULL)
 		return -1;
@@ -715,7 +841,7 @@ int numdb_cnam(const struct numdb *g, uint64_t tn, const char **name, bool *rest
 
 bool numdb_dnc(const struct numdb *g, uint64_t tn)
 {
-	return FIND(g->dnc, g->n_dnc, tn) != NULL;
+	return FIND(g->t->dnc, g->t->n_dnc, tn) != NULL;
 }
 
 bool numdb_dno(const struct numdb *g, uint64_t tn, struct dno_match *m)
@@ -724,7 +850,7 @@ bool numdb_dno(const struct numdb *g, uint64_t tn, struct dno_match *m)
 
 	/* Longest first: a 10-digit entry says more than its area code's. */
 	for (int k = 3; k >= 0; k--) {
-		const struct dno_rec *r = FIND(g->dno[k], g->n_dno[k], tn / div[k]);
+		const struct dno_rec *r = FIND(g->t->dno[k], g->t->n_dno[k], tn / div[k]);
 
 		if (r != NULL) {
 			snprintf(m->pattern, sizeof(m->pattern), "%0*llu", (int)dno_lengths[k],
@@ -738,7 +864,7 @@ bool numdb_dno(const struct numdb *g, uint64_t tn, struct dno_match *m)
 
 int numdb_ror(const struct numdb *g, uint64_t crn, const char **ror)
 {
-	const struct ror_rec *r = FIND(g->ror, g->n_ror, crn);
+	const struct ror_rec *r = FIND(g->t->ror, g->t->n_ror, crn);
 
 	if (r == NULL)
 		return -1;
@@ -748,15 +874,15 @@ int numdb_ror(const struct numdb *g, uint64_t crn, const char **ror)
 
 const json_t *numdb_cpr(const struct numdb *g, uint64_t crn)
 {
-	const struct cpr_rec *r = FIND(g->cpr, g->n_cpr, crn);
+	const struct cpr_rec *r = FIND(g->t->cpr, g->t->n_cpr, crn);
 
 	return r ? r->record : NULL;
 }
 
 const struct dnc_count *numdb_dnc_report(const struct numdb *g, size_t *n)
 {
-	*n = g->n_report;
-	return g->report;
+	*n = g->t->n_report;
+	return g->t->report;
 }
 
 void numdb_get_stats(const struct numdb *g, struct numdb_stats *st)
@@ -770,14 +896,16 @@ void numdb_get_stats(const struct numdb *g, struct numdb_stats *st)
 	st->ported_bytes = info.file_bytes + g->n_ported * sizeof(*g->ported);
 	st->ported_max_version = g->ported_max_version;
 	st->ported_built_at = g->base ? info.built_at : 0;
+	st->ported_seq = g->ported_seq;
+	st->incremental = g->incremental;
 	snprintf(st->ported_updated, sizeof(st->ported_updated), "%s", g->ported_updated);
-	st->blocks = g->n_blocks;
-	st->cocodes = g->n_cocodes;
-	st->npas = g->n_npa;
-	st->cnam = g->n_cnam;
-	st->dnc = g->n_dnc;
-	st->dno = g->n_dno[0] + g->n_dno[1] + g->n_dno[2] + g->n_dno[3];
-	st->tollfree = g->n_ror;
-	st->cpr = g->n_cpr;
+	st->blocks = g->t->n_blocks;
+	st->cocodes = g->t->n_cocodes;
+	st->npas = g->t->n_npa;
+	st->cnam = g->t->n_cnam;
+	st->dnc = g->t->n_dnc;
+	st->dno = g->t->n_dno[0] + g->t->n_dno[1] + g->t->n_dno[2] + g->t->n_dno[3];
+	st->tollfree = g->t->n_ror;
+	st->cpr = g->t->n_cpr;
 	st->built_at = g->built_at;
 }

@@ -59,10 +59,21 @@ struct numdb_stats {
 	uint64_t ported_max_version; /* highest NPAC version id applied */
 	int64_t ported_built_at;     /* the generation file's build, 0 without one */
 	char ported_updated[24];     /* last overlay change, RFC 3339, "" if none */
+	uint64_t ported_seq;         /* the last update transaction read */
+	bool incremental;            /* made from the previous generation plus a delta */
 };
 
 /* Build a generation from an open lookup store. Returns 0 or -1 (logged). */
 int numdb_build(sqlite3 *db, struct numdb **out);
+
+/*
+ * The generation after prev (NULL: a full build). When only ported numbers
+ * changed, prev's other tables are shared, and when the generation file is
+ * also the same, the overlay is prev's plus the rows written since it was
+ * read: a reload costs the changes, not the data. prev stays valid.
+ * Returns 0 or -1 (logged).
+ */
+int numdb_update(sqlite3 *db, const struct numdb *prev, struct numdb **out);
 
 /* Free a generation nobody else holds (build failures, tests). */
 void numdb_free(struct numdb *g);

@@ -10,10 +10,14 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +25,7 @@
 #include "../base/log.h"
 #include "../base/tn.h"
 #include "portstore.h"
+#include "store.h"
 
 #define PID_BITS 30
 #define PID_GONE ((1u << PID_BITS) - 1u) /* a deleted number, not a profile */
@@ -43,67 +48,184 @@ int portover_path(sqlite3 *db, char *out, size_t outlen)
 	return n > 0 && (size_t)n < outlen ? 0 : -1;
 }
 
-static int run(sqlite3 *db, const char *sql, const struct port_change *c, int *changed)
+int portover_watermark(sqlite3 *db, int64_t *out)
 {
+	struct portstore_info info;
 	sqlite3_stmt *st;
+	char gen[600];
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(db, "SELECT max_version FROM ported_state WHERE id = 1", -1, &st,
+			       NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (v < 0)
+		return -1;
+	if (portover_path(db, gen, sizeof(gen)) == 0 && portstore_peek(gen, &info) == 0 &&
+	    (int64_t)info.max_version > v)
+		v = (int64_t)info.max_version;
+	*out = v;
+	return 0;
+}
+
+/*
+ * One builder of the generation file at a time (folds from ringerd and
+ * ringer, refreshes): they share path.tmp. Blocks; returns the lock's fd.
+ */
+static int gen_lock(const char *gen)
+{
+	char path[620];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s.lock", gen);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -1;
+	while (flock(fd, LOCK_EX) != 0)
+		if (errno != EINTR) {
+			close(fd);
+			return -1;
+		}
+	return fd;
+}
+
+static void gen_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* drops the flock */
+}
+
+/* The statements of one update transaction, prepared once for all its changes. */
+enum { A_STALE, A_PUT, A_UNGONE, A_DEL, A_GONE, A_MAXV, A_N };
+
+struct applier {
+	sqlite3 *db;
+	sqlite3_stmt *st[A_N];
+	int64_t watermark, max_version;
+	long changed;
+};
+
+static int applier_init(struct applier *a, sqlite3 *db)
+{
+	static const char *const sql[A_N] = {
+		PORTOVER_SQL_STALE, PORTOVER_SQL_PUT, PORTOVER_SQL_UNGONE,
+		PORTOVER_SQL_DEL,   PORTOVER_SQL_GONE, PORTOVER_SQL_MAXV,
+	};
+
+	memset(a, 0, sizeof(*a));
+	a->db = db;
+	for (int i = 0; i < A_N; i++)
+		if (sqlite3_prepare_v2(db, sql[i], -1, &a->st[i], NULL) != SQLITE_OK)
+			return -1;
+	return 0;
+}
+
+static void applier_free(struct applier *a)
+{
+	for (int i = 0; i < A_N; i++)
+		sqlite3_finalize(a->st[i]);
+}
+
+/* Step statement i with (tn, version) bound; adds its row changes to *n. */
+static int step_tv(struct applier *a, int i, const struct port_change *c, long *n)
+{
+	sqlite3_stmt *st = a->st[i];
 	int rc;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return -1;
 	sqlite3_bind_int64(st, 1, (int64_t)c->tn);
-	if (sqlite3_bind_parameter_count(st) == 2) {
-		sqlite3_bind_int64(st, 2, c->version);
-	} else if (sqlite3_bind_parameter_count(st) > 2) {
-		sqlite3_bind_int64(st, 2, (int64_t)c->lrn);
-		sqlite3_bind_text(st, 3, c->spid, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, c->version);
-		sqlite3_bind_int(st, 5, 1);
-		sqlite3_bind_text(st, 7, c->cnam_dpc, -1, SQLITE_STATIC);
-	}
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-	if (rc == 0 && changed)
-		*changed += sqlite3_changes(db);
-	sqlite3_finalize(st);
-	return rc;
+	sqlite3_bind_int64(st, 2, c->version);
+	if (i == A_STALE)
+		sqlite3_bind_int64(st, 3, a->watermark);
+	rc = sqlite3_step(st);
+	if (i == A_STALE && rc == SQLITE_ROW && sqlite3_column_int(st, 0) != 0)
+		*n = 1;
+	else if (rc == SQLITE_DONE && n)
+		*n += sqlite3_changes(a->db);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }
 
-static int apply_body(sqlite3 *db, const struct port_change *c, int *changed)
+static int apply_put(struct applier *a, const struct port_change *c, long *n)
 {
-	sqlite3_stmt *st;
-	int rc, before;
+	sqlite3_stmt *st = a->st[A_PUT];
+	int rc;
 
-	if (sqlite3_exec(db, PORTOVER_SQL_BEGIN, NULL, NULL, NULL) != SQLITE_OK)
+	sqlite3_bind_int64(st, 1, (int64_t)c->tn);
+	sqlite3_bind_int64(st, 2, (int64_t)c->lrn);
+	sqlite3_bind_text(st, 3, c->spid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, c->version);
+	sqlite3_bind_int(st, 5, 1);
+	sqlite3_bind_text(st, 7, c->cnam_dpc, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		*n += sqlite3_changes(a->db);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
 		return -1;
-	before = *changed;
+	return *n > 0 ? step_tv(a, A_UNGONE, c, NULL) : 0;
+}
+
+/* One change inside the transaction; a->changed counts it when it changed a row. */
+static int apply_one(struct applier *a, const struct port_change *c)
+{
+	long stale = 0, n = 0;
+
+	if (c->tn > 9999999999ull || c->version < 0 ||
+	    (!c->deleted && (strlen(c->spid) != 4 || c->lrn > 9999999999ull)))
+		return -1;
+	if (step_tv(a, A_STALE, c, &stale) != 0)
+		return -1;
+	if (c->version > a->max_version)
+		a->max_version = c->version;
+	if (stale)
+		return 0; /* at or below the watermark: folded, or a replay */
 	if (c->deleted) {
-		if (run(db, PORTOVER_SQL_DEL, c, changed) || run(db, PORTOVER_SQL_GONE, c, changed))
+		if (step_tv(a, A_DEL, c, &n) != 0 || step_tv(a, A_GONE, c, &n) != 0)
 			return -1;
-	} else if (run(db, PORTOVER_SQL_PUT, c, changed) != 0 ||
-		   (*changed > before && run(db, PORTOVER_SQL_UNGONE, c, NULL) != 0)) {
+	} else if (apply_put(a, c, &n) != 0) {
 		return -1;
 	}
-	if (sqlite3_prepare_v2(db, PORTOVER_SQL_MAXV, -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(st, 1, c->version);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(st);
-	return rc;
+	a->changed += n > 0;
+	return 0;
 }
 
-int portover_apply(sqlite3 *db, const struct port_change *c)
+int portover_apply_batch(sqlite3 *db, const struct port_change *c, size_t n, long *changed)
 {
-	int changed = 0;
+	struct applier a;
+	int rc = -1;
 
-	if (c->tn > 9999999999ull || (!c->deleted && strlen(c->spid) != 4))
-		return -1;
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return -1;
-	if (apply_body(db, c, &changed) != 0 ||
-	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+	if (applier_init(&a, db) != 0 || portover_watermark(db, &a.watermark) != 0 ||
+	    sqlite3_exec(db, PORTOVER_SQL_BEGIN, NULL, NULL, NULL) != SQLITE_OK)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (apply_one(&a, &c[i]) != 0)
+			goto out;
+	sqlite3_bind_int64(a.st[A_MAXV], 1, a.max_version);
+	if (sqlite3_step(a.st[A_MAXV]) == SQLITE_DONE &&
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+		rc = 0;
+out:
+	applier_free(&a);
+	if (rc != 0) {
 		log_error("ported change failed", "err=\"%s\"", sqlite3_errmsg(db));
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
+	if (changed)
+		*changed = a.changed;
+	return 0;
+}
+
+int portover_apply(sqlite3 *db, const struct port_change *c)
+{
+	long changed = 0;
+
+	if (portover_apply_batch(db, c, 1, &changed) != 0)
+		return -1;
 	return changed > 0 ? 1 : 0;
 }
 
@@ -423,10 +545,15 @@ static void refresh_progress(struct refresh *r, bool last)
 	rate = (double)r->res.lines * 1000.0 / (double)ms;
 	eta = r->bytes ? (double)(r->total_bytes - r->bytes) * (double)ms / 1000.0 /
 				 (double)r->bytes : 0;
-	fprintf(stderr, "%srefresh ported: %ld records, %.0f records/s, %.0f%%, ETA %.0f s%s",
-		r->tty ? "\r" : "", r->res.lines, rate,
-		r->total_bytes ? 100.0 * (double)r->bytes / (double)r->total_bytes : 100.0,
-		last ? 0.0 : eta, r->tty && !last ? "" : "\n");
+	if (r->total_bytes == 0) /* a pipe: no size, no ETA */
+		fprintf(stderr, "%srefresh ported: %ld records, %.0f records/s%s",
+			r->tty ? "\r" : "", r->res.lines, rate, r->tty && !last ? "" : "\n");
+	else
+		fprintf(stderr,
+			"%srefresh ported: %ld records, %.0f records/s, %.0f%%, ETA %.0f s%s",
+			r->tty ? "\r" : "", r->res.lines, rate,
+			100.0 * (double)r->bytes / (double)r->total_bytes, last ? 0.0 : eta,
+			r->tty && !last ? "" : "\n");
 	fflush(stderr);
 }
 
@@ -503,19 +630,21 @@ static size_t refresh_lines(struct refresh *r, const char *buf, size_t len, bool
 
 static int refresh_read(struct refresh *r)
 {
-	FILE *fp = fopen(r->path, "rb");
+	bool piped = strcmp(r->path, "-") == 0;
+	FILE *fp = piped ? stdin : fopen(r->path, "rb");
 	char *buf = malloc(CHUNK + 1);
 	size_t have = 0, got, used;
 	int fatal = 0, rc = -1;
 	bool stop = false;
+	struct stat st;
 
 	if (fp == NULL || buf == NULL) {
 		fprintf(r->rep, "%s: cannot open: %s\n", r->path, strerror(errno));
 		goto out;
 	}
-	fseek(fp, 0, SEEK_END);
-	r->total_bytes = (uint64_t)ftell(fp);
-	rewind(fp);
+	/* A regular file's size drives the ETA; a pipe (stdin, "-") has none. */
+	if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode))
+		r->total_bytes = (uint64_t)st.st_size;
 	do {
 		got = fread(buf + have, 1, CHUNK - have, fp);
 		have += got;
@@ -531,7 +660,7 @@ static int refresh_read(struct refresh *r)
 		rc = 0;
 	refresh_progress(r, true);
 out:
-	if (fp)
+	if (fp && !piped)
 		fclose(fp);
 	free(buf);
 	return rc;
@@ -681,8 +810,8 @@ int portover_refresh(sqlite3 *db, const char *bdd, const struct import_opts *opt
 	struct import_opts defaults;
 	struct refresh r;
 	char gen[600];
-	int64_t seq = state_int(db, "seq");
-	int rc = -1;
+	int64_t seq = -1;
+	int rc = -1, lock = -1;
 
 	memset(res, 0, sizeof(*res));
 	if (opts == NULL) {
@@ -696,7 +825,8 @@ int portover_refresh(sqlite3 *db, const char *bdd, const struct import_opts *opt
 	r.sorted = true;
 	r.t0_ms = r.tick_ms = clock_now_ms();
 	r.tty = isatty(fileno(stderr)) == 1;
-	if (seq < 0 || portover_path(db, gen, sizeof(gen)) != 0) {
+	if (portover_path(db, gen, sizeof(gen)) != 0 || (lock = gen_lock(gen)) < 0 ||
+	    (seq = state_int(db, "seq")) < 0) {
 		fprintf(r.rep, "%s: lookup store has no ported_state or no file name\n", bdd);
 		goto out;
 	}
@@ -718,6 +848,7 @@ int portover_refresh(sqlite3 *db, const char *bdd, const struct import_opts *opt
 		 "ms=%lld", bdd, r.res.lines, r.res.accepted, r.res.rejected,
 		 (long long)(clock_now_ms() - r.t0_ms));
 out:
+	gen_unlock(lock);
 	*res = r.res;
 	intern_free(&r.prof);
 	free(r.recs);
@@ -849,13 +980,14 @@ int portover_fold(sqlite3 *db, long *folded)
 	struct fold f;
 	char gen[600], err[700];
 	int64_t seq, maxv;
-	int rc = -1;
+	int rc = -1, lock;
 
 	memset(&f, 0, sizeof(f));
-	if (portover_path(db, gen, sizeof(gen)) != 0)
+	if (portover_path(db, gen, sizeof(gen)) != 0 || (lock = gen_lock(gen)) < 0)
 		return -1;
 	if (access(gen, F_OK) == 0 && portstore_open(gen, &base, err, sizeof(err)) != 0) {
 		log_error("fold refused", "err=\"%s\"", err);
+		gen_unlock(lock);
 		return -1;
 	}
 	if (base)
@@ -880,9 +1012,85 @@ int portover_fold(sqlite3 *db, long *folded)
 		*folded = (long)f.n;
 	}
 out:
+	gen_unlock(lock);
 	portstore_unref(base);
 	intern_free(&f.prof);
 	free(f.rows);
 	free(f.row_pid);
 	return rc;
+}
+
+/* ---- folding in the background ---- */
+
+static pthread_mutex_t bg_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_t bg_thread;
+static bool bg_started, bg_running;
+
+static void *fold_main(void *arg)
+{
+	char *path = arg;
+	int64_t t0 = clock_now_ms();
+	long folded = 0;
+	sqlite3 *db;
+
+	if (numstore_open(path, false, &db) == 0) {
+		if (portover_fold(db, &folded) == 0)
+			log_info("ported fold committed", "rows=%ld ms=%lld", folded,
+				 (long long)(clock_now_ms() - t0));
+		else
+			log_error("ported fold failed, the live generation keeps serving", NULL);
+		numstore_close(db);
+	}
+	free(path);
+	pthread_mutex_lock(&bg_lock);
+	bg_running = false;
+	pthread_mutex_unlock(&bg_lock);
+	return NULL;
+}
+
+int portover_fold_start(const char *db_path)
+{
+	char *copy;
+	int rc = 1;
+
+	pthread_mutex_lock(&bg_lock);
+	if (bg_running) {
+		pthread_mutex_unlock(&bg_lock);
+		return 0;
+	}
+	if (bg_started)
+		pthread_join(bg_thread, NULL); /* the last fold's thread has ended */
+	bg_started = false;
+	copy = strdup(db_path);
+	if (copy == NULL || pthread_create(&bg_thread, NULL, fold_main, copy) != 0) {
+		free(copy);
+		rc = -1;
+	} else {
+		bg_started = bg_running = true;
+	}
+	pthread_mutex_unlock(&bg_lock);
+	return rc;
+}
+
+bool portover_fold_running(void)
+{
+	bool r;
+
+	pthread_mutex_lock(&bg_lock);
+	r = bg_running;
+	pthread_mutex_unlock(&bg_lock);
+	return r;
+}
+
+void portover_fold_wait(void)
+{
+	bool started;
+
+	/* Join without the lock: the thread takes it once more on its way out. */
+	pthread_mutex_lock(&bg_lock);
+	started = bg_started;
+	bg_started = false;
+	pthread_mutex_unlock(&bg_lock);
+	if (started)
+		pthread_join(bg_thread, NULL);
 }

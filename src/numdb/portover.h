@@ -12,6 +12,15 @@
  * A full refresh builds a new file from a BDD file; a fold builds one from
  * the current file and the overlay. Both drop exactly the overlay rows they
  * absorbed, after the new file is in place.
+ *
+ * Folded rows are gone, and the file keeps no version per number, so the
+ * highest version id ever applied is the watermark (ported_state.max_version,
+ * and max_version in the file's header): a change at or below the watermark
+ * of the transaction's start, for a number with no overlay row, is taken as
+ * already applied and ignored. Replaying a file after a fold is therefore a
+ * no-op, and a stale change cannot override folded data. This assumes NPAC
+ * version ids grow over time (they do within one feed); a change delivered
+ * late with a lower id than one already applied elsewhere is dropped.
  */
 #ifndef RINGER_NUMDB_PORTOVER_H
 #define RINGER_NUMDB_PORTOVER_H
@@ -63,6 +72,11 @@
 	"ON CONFLICT (tn) DO UPDATE SET version_id = excluded.version_id, seq = excluded.seq " \
 	"WHERE ported_gone.version_id < excluded.version_id"
 
+/* ?2 at or below the watermark ?3 and no overlay row for ?1: already applied. */
+#define PORTOVER_SQL_STALE                                                                \
+	"SELECT ?2 <= ?3 AND NOT EXISTS (SELECT 1 FROM ported WHERE tn = ?1) AND "         \
+	"NOT EXISTS (SELECT 1 FROM ported_gone WHERE tn = ?1)"
+
 /* Keep the highest version id seen. */
 #define PORTOVER_SQL_MAXV \
 	"UPDATE ported_state SET max_version = max(max_version, ?1) WHERE id = 1"
@@ -76,6 +90,17 @@
 	"version_id <= ?2) UNION ALL SELECT tn, 0, '', '', 1 FROM ported_gone g WHERE NOT " \
 	"(seq <= ?1 AND version_id <= ?2) AND NOT EXISTS (SELECT 1 FROM ported p WHERE "    \
 	"p.tn = g.tn AND NOT (p.seq <= ?1 AND p.version_id <= ?2)) ORDER BY 1"
+
+/*
+ * The overlay rows written by update transactions after ?1 (a reader's last
+ * seen seq): tn, lrn, spid, cnam_dpc, gone. Every change leaves a row with
+ * its transaction's seq (a delete a tombstone), so these rows replace what a
+ * reader holds for their numbers; only folds and refreshes remove rows, and
+ * they change the file, which makes readers load the overlay whole.
+ */
+#define PORTOVER_SQL_DELTA                                                                \
+	"SELECT tn, lrn, spid, cnam_dpc, 0 FROM ported WHERE seq > ?1 UNION ALL "          \
+	"SELECT tn, 0, '', '', 1 FROM ported_gone WHERE seq > ?1 ORDER BY 1"
 
 /* One single-SV change, as the Portability module or an API would send it. */
 struct port_change {
@@ -92,6 +117,20 @@ struct port_change {
  * overlay, 0 when it was already applied or superseded, -1 on error.
  */
 int portover_apply(sqlite3 *db, const struct port_change *c);
+
+/*
+ * Apply n changes in one transaction (one commit, one fsync): what a feed
+ * that delivers thousands of changes a second uses. *changed (may be NULL)
+ * gets how many changed the overlay. Returns 0, or -1 with nothing applied.
+ */
+int portover_apply_batch(sqlite3 *db, const struct port_change *c, size_t n, long *changed);
+
+/*
+ * The watermark for the next update transaction: the highest version id in
+ * ported_state and in the generation file's header (which leads when a crash
+ * came between a new file and its bookkeeping). Call inside the transaction.
+ */
+int portover_watermark(sqlite3 *db, int64_t *out);
 
 /* Where the generation file of db lives (beside the database file). */
 int portover_path(sqlite3 *db, char *out, size_t outlen);
@@ -111,5 +150,19 @@ int portover_refresh(sqlite3 *db, const char *bdd, const struct import_opts *opt
  * rows absorbed. Returns 0 or -1 (nothing changed).
  */
 int portover_fold(sqlite3 *db, long *folded);
+
+/*
+ * Fold in a background thread on a connection of its own to the lookup
+ * store at db_path, unless a fold is already running. Readers keep the old
+ * file until the new one is in place; a crash or kill -9 mid-fold leaves the
+ * old file serving. Returns 1 when started, 0 when one is running, -1.
+ */
+int portover_fold_start(const char *db_path);
+
+/* True while a background fold runs. */
+bool portover_fold_running(void);
+
+/* Wait for a background fold to finish (shutdown). */
+void portover_fold_wait(void);
 
 #endif

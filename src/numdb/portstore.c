@@ -677,6 +677,33 @@ void portstore_get_info(const struct portstore *s, struct portstore_info *info)
 	info->file_bytes = s->size;
 }
 
+int portstore_peek(const char *path, struct portstore_info *info)
+{
+	struct ps_header h;
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = -1;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) == 0 && pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
+	    memcmp(h.magic, PS_MAGIC, 8) == 0 && h.version == PS_VERSION &&
+	    h.sum_header == ps_sum((const uint8_t *)&h, offsetof(struct ps_header, sum_header)) &&
+	    h.file_bytes == (uint64_t)st.st_size) {
+		memset(info, 0, sizeof(*info));
+		info->numbers = h.numbers;
+		info->codes = h.codes;
+		info->profiles = h.profiles;
+		info->profile_width = h.width;
+		info->max_version = h.max_version;
+		info->absorbed_seq = h.absorbed_seq;
+		info->built_at = h.built_at;
+		info->file_bytes = h.file_bytes;
+		rc = 0;
+	}
+	close(fd);
+	return rc;
+}
+
 bool portstore_same_file(const struct portstore *s, const char *path)
 {
 	struct stat st;

@@ -90,6 +90,13 @@ const struct port_profile *portstore_profile(const struct portstore *s, uint32_t
 
 void portstore_get_info(const struct portstore *s, struct portstore_info *info);
 
+/*
+ * Read only the header of path (magic, version and header checksum checked,
+ * the body not): what the file absorbed, cheaply enough to ask before every
+ * update transaction. Returns 0 and fills info, or -1 (missing or unusable).
+ */
+int portstore_peek(const char *path, struct portstore_info *info);
+
 /* The file this store was opened from and its identity, to notice a new one. */
 bool portstore_same_file(const struct portstore *s, const char *path);
 

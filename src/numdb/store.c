@@ -57,6 +57,9 @@ static const char *const migrations[] = {
 	"  id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL,"
 	"  max_version INTEGER NOT NULL, updated TEXT);"
 	"INSERT INTO ported_state (id, seq, max_version) VALUES (1, 0, 0);",
+	/* 2 -> 3: ringerd reads only the overlay rows newer than it has (by seq). */
+	"CREATE INDEX ported_by_seq ON ported (seq);"
+	"CREATE INDEX ported_gone_by_seq ON ported_gone (seq);",
 };
 
 int numstore_open(const char *path, bool readonly, sqlite3 **out)

@@ -2,7 +2,9 @@
 #include "certfetch.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -12,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "../base/clock.h"
 #include "../base/log.h"
@@ -48,6 +51,8 @@ struct certfetch {
 	size_t max_bytes;
 	size_t max_entries;
 	char *ca_file;
+	certfetch_resolver_fn resolver;
+	uint8_t ports[65536 / 8]; /* bit p set: URLs may name port p */
 	struct cidr_set refused;
 	struct cidr_set allow;
 	pthread_mutex_t mu;
@@ -144,6 +149,59 @@ void *certfetch_doc_attach(struct certfetch_doc *d, void *obj, void (*free_fn)(v
 
 /* ---- set-up ---- */
 
+static void port_set(struct certfetch *f, unsigned p)
+{
+	f->ports[p / 8] |= (uint8_t)(1u << (p % 8));
+}
+
+bool certfetch_port_allowed(const struct certfetch *f, unsigned port)
+{
+	return port > 0 && port < 65536 && (f->ports[port / 8] & (1u << (port % 8))) != 0;
+}
+
+/* One "N" or "A-B" (1-65535) at *s; advances *s. Returns 0 or -1. */
+static int port_item(struct certfetch *f, const char **s)
+{
+	char *end;
+	long a = strtol(*s, &end, 10), b = a;
+
+	if (end == *s || !isdigit((unsigned char)**s))
+		return -1;
+	if (*end == '-') {
+		*s = end + 1;
+		if (!isdigit((unsigned char)**s))
+			return -1;
+		b = strtol(*s, &end, 10);
+	}
+	if (a < 1 || b > 65535 || a > b)
+		return -1;
+	for (long p = a; p <= b; p++)
+		port_set(f, (unsigned)p);
+	*s = end;
+	return 0;
+}
+
+/* "443,8443 10000-10099": ports and ranges separated by commas or blanks. */
+static int ports_parse(struct certfetch *f, const char *list, bool http)
+{
+	const char *s = list;
+
+	if (list == NULL || list[0] == '\0') {
+		port_set(f, 443);
+		port_set(f, 8443);
+		if (http)
+			port_set(f, 80);
+		return 0;
+	}
+	while (*s) {
+		if (*s == ',' || *s == ' ' || *s == '\t')
+			s++;
+		else if (port_item(f, &s) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 struct certfetch *certfetch_new(const struct certfetch_cfg *cfg, char *err, size_t errlen)
 {
 	struct certfetch *f = calloc(1, sizeof(*f));
@@ -157,6 +215,7 @@ struct certfetch *certfetch_new(const struct certfetch_cfg *cfg, char *err, size
 	f->timeout_ms = cfg->timeout_ms ? (long)cfg->timeout_ms : CERTFETCH_TIMEOUT_MS;
 	f->max_bytes = cfg->max_bytes ? cfg->max_bytes : CERTFETCH_MAX_BYTES;
 	f->max_entries = cfg->max_entries ? cfg->max_entries : CERTFETCH_MAX_ENTRIES;
+	f->resolver = cfg->resolver;
 	for (f->nbuckets = 16; f->nbuckets < 2 * f->max_entries; f->nbuckets *= 2)
 		;
 	f->buckets = calloc(f->nbuckets, sizeof(*f->buckets));
@@ -170,6 +229,12 @@ struct certfetch *certfetch_new(const struct certfetch_cfg *cfg, char *err, size
 	}
 	if (cidr_set_parse(cfg->allow ? cfg->allow : "", &f->allow, why, sizeof(why)) != 0) {
 		snprintf(err, errlen, "fetch_allow: %s", why);
+		certfetch_free(f);
+		return NULL;
+	}
+	if (ports_parse(f, cfg->ports, cfg->allow_http) != 0) {
+		snprintf(err, errlen, "fetch_ports: \"%s\" is not a list of ports (1-65535)",
+			 cfg->ports);
 		certfetch_free(f);
 		return NULL;
 	}
@@ -201,6 +266,7 @@ const char *certfetch_strerror(int err)
 	case CERTFETCH_TIMEOUT: return "certificate fetch timed out";
 	case CERTFETCH_STATUS: return "certificate server answered an error";
 	case CERTFETCH_TOO_BIG: return "certificate document too large";
+	case CERTFETCH_PORT: return "certificate URL port not allowed";
 	default: return "out of memory";
 	}
 }
@@ -275,6 +341,10 @@ static int url_target(const struct certfetch *f, const char *url, struct target 
 		goto cleanup;
 	if (strlen(host) >= sizeof(t->host) || strlen(port) >= sizeof(t->port))
 		goto cleanup;
+	if (!certfetch_port_allowed(f, (unsigned)strtoul(port, NULL, 10))) {
+		rc = CERTFETCH_PORT;
+		goto cleanup;
+	}
 	snprintf(t->host, sizeof(t->host), "%s", host);
 	snprintf(t->port, sizeof(t->port), "%s", port);
 	rc = 0;
@@ -287,22 +357,138 @@ cleanup:
 	return rc;
 }
 
-/* Resolve the host and keep the first address the guard accepts, as a pin. */
-static int resolve_pin(const struct certfetch *f, struct target *t)
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int default_resolver(const char *name, struct addrinfo **res)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+
+	return getaddrinfo(name, NULL, &hints, res);
+}
+
+/*
+ * One resolution, shared by the fetch waiting for it and the thread running
+ * it; whichever lets go last frees it, so a fetch that stops waiting leaves
+ * the thread nothing dangling.
+ */
+struct lookup {
+	pthread_mutex_t mu;
+	pthread_cond_t done_cv;
+	int refs;
+	bool done;
+	int rc;
+	struct addrinfo *res;
+	certfetch_resolver_fn fn;
+	char name[256];
+};
+
+/* Drop one reference; called with l->mu held, returns with it released. */
+static void lookup_release(struct lookup *l)
+{
+	bool last = --l->refs == 0;
+
+	pthread_mutex_unlock(&l->mu);
+	if (!last)
+		return;
+	if (l->res)
+		freeaddrinfo(l->res);
+	pthread_cond_destroy(&l->done_cv);
+	pthread_mutex_destroy(&l->mu);
+	free(l);
+}
+
+static void *lookup_run(void *p)
+{
+	struct lookup *l = p;
+	struct addrinfo *res = NULL;
+	int rc = l->fn(l->name, &res);
+
+	pthread_mutex_lock(&l->mu);
+	l->rc = rc;
+	l->res = res;
+	l->done = true;
+	pthread_cond_signal(&l->done_cv);
+	lookup_release(l);
+	return NULL;
+}
+
+static struct lookup *lookup_new(certfetch_resolver_fn fn, const char *name)
+{
+	struct lookup *l = calloc(1, sizeof(*l));
+	pthread_condattr_t ca;
+
+	if (l == NULL)
+		return NULL;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&l->done_cv, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&l->mu, NULL);
+	l->refs = 2;
+	l->fn = fn;
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	return l;
+}
+
+/*
+ * getaddrinfo() with a bound: it has no timeout of its own and a resolver
+ * that never answers would hold the request past the fetch limit. Returns 0
+ * with *res, CERTFETCH_RESOLVE, CERTFETCH_TIMEOUT or CERTFETCH_NOMEM.
+ */
+static int resolve_bounded(const struct certfetch *f, const char *name, long long deadline_ms,
+			   struct addrinfo **res)
+{
+	struct lookup *l = lookup_new(f->resolver ? f->resolver : default_resolver, name);
+	struct timespec until = { .tv_sec = deadline_ms / 1000,
+				  .tv_nsec = (deadline_ms % 1000) * 1000000 };
+	pthread_attr_t attr;
+	pthread_t th;
+	int rc = CERTFETCH_NOMEM;
+
+	if (l == NULL)
+		return CERTFETCH_NOMEM;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&th, &attr, lookup_run, l) != 0)
+		l->refs = 1; /* no thread: this side is the only owner */
+	pthread_attr_destroy(&attr);
+	pthread_mutex_lock(&l->mu);
+	while (l->refs == 2 && !l->done &&
+	       pthread_cond_timedwait(&l->done_cv, &l->mu, &until) != ETIMEDOUT)
+		;
+	if (l->done) {
+		rc = l->rc == 0 ? 0 : CERTFETCH_RESOLVE;
+		*res = l->res;
+		l->res = NULL;
+	} else if (l->refs == 2) {
+		rc = CERTFETCH_TIMEOUT;
+	}
+	lookup_release(l);
+	return rc;
+}
+
+/* Resolve the host and keep the first address the guard accepts, as a pin. */
+static int resolve_pin(const struct certfetch *f, struct target *t, long long deadline_ms)
+{
 	struct addrinfo *res = NULL;
 	char name[256], text[INET6_ADDRSTRLEN];
 	size_t n = strlen(t->host);
-	int rc = CERTFETCH_FORBIDDEN;
+	int rc;
 
 	/* CURLU gives IPv6 literals in brackets; the resolver wants them bare. */
 	if (n > 2 && t->host[0] == '[' && t->host[n - 1] == ']')
 		snprintf(name, sizeof(name), "%.*s", (int)(n - 2), t->host + 1);
 	else
 		snprintf(name, sizeof(name), "%s", t->host);
-	if (getaddrinfo(name, NULL, &hints, &res) != 0)
-		return CERTFETCH_RESOLVE;
+	if ((rc = resolve_bounded(f, name, deadline_ms, &res)) != 0)
+		return rc;
+	rc = CERTFETCH_FORBIDDEN;
 	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
 		uint8_t ip[16];
 
@@ -317,7 +503,8 @@ static int resolve_pin(const struct certfetch *f, struct target *t)
 		rc = 0;
 		break;
 	}
-	freeaddrinfo(res);
+	if (res)
+		freeaddrinfo(res);
 	return rc;
 }
 
@@ -368,7 +555,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	return len;
 }
 
-static void setup_easy(const struct certfetch *f, CURL *c, const char *url,
+static void setup_easy(const struct certfetch *f, CURL *c, const char *url, long ms,
 		       struct curl_slist *pins, struct sink *s)
 {
 	curl_easy_setopt(c, CURLOPT_URL, url);
@@ -376,8 +563,8 @@ static void setup_easy(const struct certfetch *f, CURL *c, const char *url,
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, f->timeout_ms);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, f->timeout_ms);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, ms);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ms);
 	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)f->max_bytes);
 	curl_easy_setopt(c, CURLOPT_RESOLVE, pins);
 	curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_socket);
@@ -415,6 +602,7 @@ static int fetch(const struct certfetch *f, const char *url, struct certfetch_do
 	struct sink s = { .max_age = -1 };
 	struct curl_slist *pins = NULL;
 	struct target t = { .pin = "" };
+	long long deadline = mono_ms() + f->timeout_ms;
 	int64_t ttl;
 	CURL *c = NULL;
 	char *body;
@@ -422,12 +610,17 @@ static int fetch(const struct certfetch *f, const char *url, struct certfetch_do
 	int rc;
 
 	buf_init(&s.body, f->max_bytes);
-	if ((rc = url_target(f, url, &t)) != 0 || (rc = resolve_pin(f, &t)) != 0)
+	if ((rc = url_target(f, url, &t)) != 0 || (rc = resolve_pin(f, &t, deadline)) != 0)
+		goto cleanup;
+	/* What the resolution left of the time limit is the transfer's. */
+	rc = CERTFETCH_TIMEOUT;
+	if (deadline - mono_ms() < 1)
 		goto cleanup;
 	rc = CERTFETCH_NOMEM;
 	if ((pins = curl_slist_append(NULL, t.pin)) == NULL || (c = curl_easy_init()) == NULL)
 		goto cleanup;
-	setup_easy(f, c, url, pins, &s);
+	setup_easy(f, c, url, (long)(deadline - mono_ms() > 1 ? deadline - mono_ms() : 1), pins,
+		   &s);
 	if ((rc = curl_result(c, curl_easy_perform(c), &s)) != 0)
 		goto cleanup;
 	ttl = s.max_age < 0 ? CERTFETCH_DEFAULT_TTL :

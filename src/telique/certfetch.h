@@ -3,7 +3,9 @@
  * A PASSporT names the URL of its signer's certificate, so every verification
  * would make ringerd fetch a URL chosen by whoever built the token. The
  * fetcher therefore speaks HTTPS only (plain HTTP only when the operator
- * allows it), follows no redirects, gives up after a time limit and a size
+ * allows it), to ports 443 and 8443 only (unless the operator lists others),
+ * follows no redirects, gives up after a time limit (DNS resolution included:
+ * it runs on a thread of its own that the fetch stops waiting for) and a size
  * limit, and connects only to addresses that are not loopback, private,
  * link-local, metadata, multicast or unspecified, unless the operator lists
  * them. It resolves the host itself and pins curl to the address it checked,
@@ -24,6 +26,8 @@
 
 #include "../auth/allow.h"
 
+struct addrinfo;
+
 #define CERTFETCH_MAX_BYTES 65536
 #define CERTFETCH_TIMEOUT_MS 2000
 #define CERTFETCH_DEFAULT_TTL 300 /* seconds, when the server sends no max-age */
@@ -41,7 +45,15 @@ enum certfetch_err {
 	CERTFETCH_STATUS = -6,    /* an answer other than 200 */
 	CERTFETCH_TOO_BIG = -7,
 	CERTFETCH_NOMEM = -8,
+	CERTFETCH_PORT = -9,      /* a port not in the allowed list */
 };
+
+/*
+ * Resolves name (a host name or an address literal) for a TCP connection:
+ * 0 with *res from getaddrinfo() (freed with freeaddrinfo()), or non-zero.
+ * The default is getaddrinfo() itself; tests put a slow one here.
+ */
+typedef int (*certfetch_resolver_fn)(const char *name, struct addrinfo **res);
 
 struct certfetch_cfg {
 	bool allow_http;        /* accept http:// URLs too */
@@ -50,12 +62,16 @@ struct certfetch_cfg {
 	size_t max_entries;     /* cache size; 0 = CERTFETCH_MAX_ENTRIES */
 	const char *ca_file;    /* CA bundle for the servers' TLS; NULL or "" = system's */
 	const char *allow;      /* CIDRs exempt from the address guard; NULL or "" = none */
+	/* Ports URLs may name: "443,8443,10000-10099"; NULL or "" = 443 and 8443 (and 80
+	 * with allow_http). */
+	const char *ports;
+	certfetch_resolver_fn resolver; /* NULL = getaddrinfo() */
 };
 
 struct certfetch;
 struct certfetch_doc;
 
-/* Make a fetcher. Returns NULL with a reason in err (a bad allow list, no memory). */
+/* Make a fetcher. Returns NULL with a reason in err (a bad allow or port list, no memory). */
 struct certfetch *certfetch_new(const struct certfetch_cfg *cfg, char *err, size_t errlen);
 void certfetch_free(struct certfetch *f);
 
@@ -68,6 +84,9 @@ int certfetch_get(struct certfetch *f, const char *url, struct certfetch_doc **o
 
 /* A short text for a certfetch_err ("HTTP status not 200"). */
 const char *certfetch_strerror(int err);
+
+/* True if URLs naming port may be fetched. */
+bool certfetch_port_allowed(const struct certfetch *f, unsigned port);
 
 /* True if the guard refuses ip (16-byte form, IPv4 mapped) for this fetcher. */
 bool certfetch_addr_refused(const struct certfetch *f, const uint8_t ip[16]);

@@ -27,6 +27,7 @@
 struct stirshaken_verifier {
 	X509_STORE *store;
 	ASN1_OBJECT *tnauth;
+	EVP_MD *sha256; /* fetched once: a per-request fetch takes the provider store's locks */
 	unsigned iat_window;
 	bool crl_check;
 	struct certfetch *fetch;
@@ -43,7 +44,8 @@ struct cred {
 	const char *err_text;
 	X509 *leaf;
 	STACK_OF(X509) *extra; /* the rest of the document: intermediates */
-	cjose_jwk_t *jwk;
+	EVP_PKEY_CTX *vctx;    /* the leaf's key, initialised for verifying: dup'd per use */
+	const char *profile_err; /* the first ATIS-1000080 profile rule it breaks, or NULL */
 	bool has_tnauth;
 	char spc[SS_SPC_MAX];
 	char crl_url[URL_MAX];
@@ -189,17 +191,56 @@ static bool compact_ok(const char *t)
 	       b64url_part(d2 + 1, strlen(d2 + 1));
 }
 
+/* base64url value of c, or -1 (the alphabet was checked by b64url_part already). */
+static int b64url_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '-' ? 62 : c == '_' ? 63 : -1;
+}
+
+/*
+ * Decode n base64url characters (no padding) into out, which holds outlen
+ * bytes. Returns the decoded length, or -1. Done here rather than by cjose:
+ * no allocation, and the verifier decodes three parts per request.
+ */
+static long b64url_decode(const char *s, size_t n, uint8_t *out, size_t outlen)
+{
+	uint32_t acc = 0;
+	size_t len = 0;
+	int bits = 0;
+
+	if (n % 4 == 1 || n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0) > outlen)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int v = b64url_value((unsigned char)s[i]);
+
+		if (v < 0)
+			return -1;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[len++] = (uint8_t)(acc >> bits);
+		}
+	}
+	return (long)len;
+}
+
 /* Decode one base64url part into a JSON object, duplicate keys refused. */
 static json_t *part_json(const char *s, size_t n)
 {
-	uint8_t *raw = NULL;
-	size_t len = 0;
-	json_t *j = NULL;
+	uint8_t raw[TOKEN_MAX];
+	long len = b64url_decode(s, n, raw, sizeof(raw));
+	json_t *j;
 
-	if (!cjose_base64url_decode(s, n, &raw, &len, NULL))
+	if (len < 0)
 		return NULL;
-	j = json_loadb((const char *)raw, len, JSON_REJECT_DUPLICATES, NULL);
-	cjose_get_dealloc()(raw);
+	j = json_loadb((const char *)raw, (size_t)len, JSON_REJECT_DUPLICATES, NULL);
 	if (j && !json_is_object(j)) {
 		json_decref(j);
 		j = NULL;
@@ -328,7 +369,7 @@ static void cred_free(void *p)
 		return;
 	X509_free(c->leaf);
 	sk_X509_pop_free(c->extra, X509_free);
-	cjose_jwk_release(c->jwk);
+	EVP_PKEY_CTX_free(c->vctx);
 	pthread_mutex_destroy(&c->mu);
 	free(c);
 }
@@ -403,30 +444,49 @@ static void cred_crl_url(struct cred *c)
 	CRL_DIST_POINTS_free(dps);
 }
 
-/* The certificate's P-256 public key as a JWK, or NULL. */
-static cjose_jwk_t *cred_jwk(X509 *leaf)
+/*
+ * The ATIS-1000080 end-entity profile beyond TNAuthList: the first rule the
+ * leaf breaks, or NULL. The serial must hold 64 random bits; a length is all
+ * a verifier can see, so fewer than 8 octets fails.
+ */
+static const char *cred_profile(X509 *leaf)
+{
+	int ku = X509_get_ext_by_NID(leaf, NID_key_usage, -1);
+
+	if (ku < 0)
+		return "certificate has no keyUsage";
+	if (!X509_EXTENSION_get_critical(X509_get_ext(leaf, ku)))
+		return "certificate keyUsage is not critical";
+	if (X509_get_key_usage(leaf) != KU_DIGITAL_SIGNATURE)
+		return "certificate keyUsage is not digitalSignature only";
+	if (X509_get0_subject_key_id(leaf) == NULL)
+		return "certificate has no subjectKeyIdentifier";
+	if (X509_get0_authority_key_id(leaf) == NULL)
+		return "certificate has no authorityKeyIdentifier";
+	if (ASN1_STRING_length(X509_get0_serialNumber(leaf)) < 8 ||
+	    ASN1_STRING_type(X509_get0_serialNumber(leaf)) == V_ASN1_NEG_INTEGER)
+		return "certificate serial number is shorter than 64 bits";
+	if (X509_get_ext_by_NID(leaf, NID_certificate_policies, -1) < 0)
+		return "certificate has no certificatePolicies";
+	return NULL;
+}
+
+/* A verify context on the certificate's key if it is EC P-256, or NULL. */
+static EVP_PKEY_CTX *cred_vctx(X509 *leaf)
 {
 	EVP_PKEY *k = X509_get0_pubkey(leaf);
-	uint8_t x[32], y[32];
-	BIGNUM *bx = NULL, *by = NULL;
-	cjose_jwk_t *jwk = NULL;
+	EVP_PKEY_CTX *ctx;
 	char group[32];
 
 	if (k == NULL || EVP_PKEY_get_base_id(k) != EVP_PKEY_EC ||
 	    !EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
 					    NULL) || strcmp(group, "prime256v1") != 0)
 		return NULL;
-	if (EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_EC_PUB_X, &bx) &&
-	    EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_EC_PUB_Y, &by) &&
-	    BN_bn2binpad(bx, x, 32) == 32 && BN_bn2binpad(by, y, 32) == 32) {
-		cjose_jwk_ec_keyspec spec = { .crv = CJOSE_JWK_EC_P_256, .x = x, .xlen = 32,
-					      .y = y, .ylen = 32 };
-
-		jwk = cjose_jwk_create_EC_spec(&spec, NULL);
-	}
-	BN_free(bx);
-	BN_free(by);
-	return jwk;
+	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, k, NULL);
+	if (ctx && EVP_PKEY_verify_init(ctx) == 1)
+		return ctx;
+	EVP_PKEY_CTX_free(ctx);
+	return NULL;
 }
 
 static struct cred *cred_parse(const struct stirshaken_verifier *v, const char *body, size_t len)
@@ -451,10 +511,11 @@ static struct cred *cred_parse(const struct stirshaken_verifier *v, const char *
 		c->err_code = SS_BAD_INFO;
 		c->err_text = len == 0 ? "certificate document is empty" :
 			      "certificate document holds no certificate";
-	} else if ((c->jwk = cred_jwk(c->leaf)) == NULL) {
+	} else if ((c->vctx = cred_vctx(c->leaf)) == NULL) {
 		c->err_code = SS_BAD_CREDENTIAL;
 		c->err_text = "certificate key is not EC P-256";
 	} else {
+		c->profile_err = cred_profile(c->leaf);
 		cred_tnauth(v, c);
 		cred_crl_url(c);
 	}
@@ -523,7 +584,8 @@ static void chain_span(X509_STORE_CTX *ctx, X509_CRL *crl, int64_t crl_expires, 
 	*until = INT64_MAX;
 	for (int i = 0; i < sk_X509_num(chain); i++) {
 		X509 *x = sk_X509_value(chain, i);
-		int64_t nb = asn1_epoch(X509_get0_notBefore(x)), na = asn1_epoch(X509_get0_notAfter(x));
+		int64_t nb = asn1_epoch(X509_get0_notBefore(x));
+		int64_t na = asn1_epoch(X509_get0_notAfter(x));
 
 		*from = nb > *from ? nb : *from;
 		*until = na < *until ? na : *until;
@@ -615,6 +677,10 @@ static int cred_check(const struct stirshaken_verifier *v, struct cred *c,
 	pthread_mutex_unlock(&c->mu);
 	if (!cached && chain_verify(v, c, now, res) != 0)
 		return -1;
+	if (c->profile_err) {
+		fail(res, SS_BAD_CREDENTIAL, c->profile_err);
+		return -1;
+	}
 	if (!c->has_tnauth) {
 		fail(res, SS_BAD_CREDENTIAL, "certificate has no TNAuthList SPC");
 		return -1;
@@ -635,7 +701,7 @@ struct job {
 	const char *cert_url;
 	struct identity id;
 	json_t *payload;
-	cjose_jws_t *jws;
+	size_t signed_len; /* header.payload, the JWS signing input */
 	struct certfetch_doc *doc;
 	struct claims claims;
 };
@@ -672,8 +738,6 @@ static int job_parse(const struct stirshaken_verifier *v, struct job *j,
 		     struct stirshaken_result *res)
 {
 	const char *d1, *d2;
-	uint8_t *plain = NULL;
-	size_t plen = 0;
 
 	if (!compact_ok(j->token))
 		return fail(res, SS_BAD_HEADER, "PASSporT is not a compact JWS"), -1;
@@ -686,10 +750,52 @@ static int job_parse(const struct stirshaken_verifier *v, struct job *j,
 	if (claims_get(j->payload, &j->claims, res) != 0 ||
 	    fresh_check(v, j->claims.iat, res) != 0)
 		return -1;
-	j->jws = cjose_jws_import(j->token, strlen(j->token), NULL);
-	if (j->jws == NULL || !cjose_jws_get_plaintext(j->jws, &plain, &plen, NULL))
-		return fail(res, SS_BAD_HEADER, "PASSporT does not parse as a JWS"), -1;
+	j->signed_len = (size_t)(d2 - j->token);
 	return 0;
+}
+
+/* One DER INTEGER for a 32-byte big-endian magnitude; returns the bytes written. */
+static size_t der_uint(const uint8_t *m, uint8_t *out)
+{
+	size_t skip = 0, n;
+
+	while (skip < 31 && m[skip] == 0)
+		skip++;
+	n = 32 - skip;
+	out[0] = 0x02;
+	out[1] = (uint8_t)(n + (m[skip] >> 7));
+	out[2] = 0;
+	memcpy(out + 2 + (m[skip] >> 7), m + skip, n);
+	return 2 + (size_t)out[1];
+}
+
+/*
+ * ES256 (RFC 7518 3.4): the JWS signature is R||S, 32 bytes each; OpenSSL
+ * wants an ECDSA-Sig-Value in DER over the SHA-256 digest. Verifying with a
+ * copy of the certificate's ready context costs no key set-up, fetch or
+ * allocation beyond the copy.
+ */
+static bool sig_ok(const struct stirshaken_verifier *v, const struct cred *c,
+		   const struct job *j)
+{
+	const char *sig = j->token + j->signed_len + 1;
+	uint8_t raw[64], der[6 + 2 * 33], md[32];
+	EVP_PKEY_CTX *ctx;
+	size_t n;
+	bool ok;
+
+	if (b64url_decode(sig, strlen(sig), raw, sizeof(raw)) != 64 ||
+	    EVP_Digest(j->token, j->signed_len, md, NULL, v->sha256, NULL) != 1)
+		return false;
+	n = der_uint(raw, der + 2);
+	n += der_uint(raw + 32, der + 2 + n);
+	der[0] = 0x30;
+	der[1] = (uint8_t)n;
+	if ((ctx = EVP_PKEY_CTX_dup(c->vctx)) == NULL)
+		return false;
+	ok = EVP_PKEY_verify(ctx, der, n + 2, md, sizeof(md)) == 1;
+	EVP_PKEY_CTX_free(ctx);
+	return ok;
 }
 
 static void report_claims(const struct job *j, const struct cred *c,
@@ -742,7 +848,7 @@ static void job_run(struct stirshaken_verifier *v, const struct stirshaken_input
 	}
 	if (cred_check(v, c, res) != 0)
 		return;
-	if (!cjose_jws_verify(j->jws, c->jwk, NULL)) {
+	if (!sig_ok(v, c, j)) {
 		fail(res, SS_BAD_HEADER, "signature does not verify");
 		return;
 	}
@@ -762,7 +868,6 @@ int stirshaken_verify(struct stirshaken_verifier *v, const struct stirshaken_inp
 	job_run(v, in, &j, &r);
 	free(j.id.copy);
 	json_decref(j.payload);
-	cjose_jws_release(j.jws);
 	certfetch_doc_release(j.doc);
 	*res = r;
 	return 0;
@@ -774,7 +879,8 @@ struct stirshaken_verifier *stirshaken_verifier_new(const struct stirshaken_cfg 
 	struct stirshaken_verifier *v = calloc(1, sizeof(*v));
 
 	if (v == NULL || (v->store = X509_STORE_new()) == NULL ||
-	    (v->tnauth = OBJ_txt2obj(TNAUTHLIST_OID, 1)) == NULL) {
+	    (v->tnauth = OBJ_txt2obj(TNAUTHLIST_OID, 1)) == NULL ||
+	    (v->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		stirshaken_verifier_free(v);
 		return NULL;
@@ -797,6 +903,7 @@ void stirshaken_verifier_free(struct stirshaken_verifier *v)
 		return;
 	X509_STORE_free(v->store);
 	ASN1_OBJECT_free(v->tnauth);
+	EVP_MD_free(v->sha256);
 	free(v);
 }
 

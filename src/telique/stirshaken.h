@@ -8,8 +8,10 @@
  * signature, then the optional orig/dest numbers. Every failure maps to the
  * SIP code a verification service would use:
  *   403 Stale Date             iat too old, zero or in the future
- *   436 Bad Identity Info      certificate URL unusable, refused, not fetched, not a certificate
- *   437 Unsupported Credential untrusted, expired, not yet valid, revoked, no TNAuthList
+ *   436 Bad Identity Info      certificate URL unusable (scheme, port), refused, not fetched,
+ *                              not a certificate
+ *   437 Unsupported Credential untrusted, expired, not yet valid, revoked, ATIS-1000080
+ *                              profile (keyUsage, SKI, AKI, serial, policies), no TNAuthList
  *   438 Invalid Identity Header encoding, header, claims, signature, orig/dest mismatch
  * No HTTP here: stirshaken_api.c parses requests and renders answers.
  */

@@ -46,13 +46,9 @@ static int opt_str(json_t *o, const char *key, const char **out)
 	return v && !json_is_string(v) ? -1 : 0;
 }
 
-static int validate_input(json_t *b, struct stirshaken_input *in)
+/* The fields present make a request: 0, or -1 for a 400. */
+static int input_check(const struct stirshaken_input *in)
 {
-	if (opt_str(b, "token", &in->token) || opt_str(b, "certUrl", &in->cert_url) ||
-	    opt_str(b, "algorithm", &in->algorithm) || opt_str(b, "ppt", &in->ppt) ||
-	    opt_str(b, "identity", &in->identity) || opt_str(b, "origTn", &in->orig_tn) ||
-	    opt_str(b, "destTn", &in->dest_tn))
-		return -1;
 	/* The contract's four fields are required unless a whole Identity header came. */
 	if (in->identity == NULL &&
 	    (!in->token || !in->cert_url || !in->algorithm || !in->ppt))
@@ -61,6 +57,96 @@ static int validate_input(json_t *b, struct stirshaken_input *in)
 	    (in->dest_tn && !stirshaken_tn_ok(in->dest_tn)))
 		return -1;
 	return 0;
+}
+
+static int validate_input(json_t *b, struct stirshaken_input *in)
+{
+	if (opt_str(b, "token", &in->token) || opt_str(b, "certUrl", &in->cert_url) ||
+	    opt_str(b, "algorithm", &in->algorithm) || opt_str(b, "ppt", &in->ppt) ||
+	    opt_str(b, "identity", &in->identity) || opt_str(b, "origTn", &in->orig_tn) ||
+	    opt_str(b, "destTn", &in->dest_tn))
+		return -1;
+	return input_check(in);
+}
+
+/*
+ * The usual request read without building a JSON tree (jansson costs more
+ * per request than everything else but the ECDSA): one flat object of
+ * printable-ASCII strings without escapes, no key twice. Anything else
+ * returns -1 and the full parser decides, so the answers are the same.
+ * s is a writable copy of the body; the values point into it.
+ */
+#define FAST_KEYS 16
+
+static const char *skip_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	return p;
+}
+
+/* A plain string at *p: NUL-terminates it in place and returns its start, or NULL. */
+static char *fast_string(char **p)
+{
+	char *start, *q;
+
+	if (**p != '"')
+		return NULL;
+	start = q = *p + 1;
+	while (*q >= 0x20 && *q <= 0x7e && *q != '"' && *q != '\\')
+		q++;
+	if (*q != '"')
+		return NULL;
+	*q = '\0';
+	*p = q + 1;
+	return start;
+}
+
+static void fast_assign(struct stirshaken_input *in, const char *k, const char *v)
+{
+	static const char *const names[] = { "token", "certUrl", "algorithm", "ppt", "identity",
+					     "origTn", "destTn" };
+	const char **slots[] = { &in->token, &in->cert_url, &in->algorithm, &in->ppt,
+				 &in->identity, &in->orig_tn, &in->dest_tn };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(k, names[i]) == 0)
+			*slots[i] = v;
+}
+
+static int fast_input(char *s, struct stirshaken_input *in)
+{
+	const char *keys[FAST_KEYS];
+	size_t n = 0;
+	char *p = (char *)skip_ws(s), *k, *v;
+
+	if (*p++ != '{')
+		return -1;
+	p = (char *)skip_ws(p);
+	while (*p != '}') {
+		if (n == FAST_KEYS || (k = fast_string(&p)) == NULL)
+			return -1;
+		p = (char *)skip_ws(p);
+		if (*p++ != ':')
+			return -1;
+		p = (char *)skip_ws(p);
+		if ((v = fast_string(&p)) == NULL)
+			return -1;
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(keys[i], k) == 0)
+				return -1;
+		keys[n++] = k;
+		fast_assign(in, k, v);
+		p = (char *)skip_ws(p);
+		if (*p == ',') {
+			p = (char *)skip_ws(p + 1);
+			if (*p != '"')
+				return -1; /* a trailing comma: not JSON */
+		} else if (*p != '}') {
+			return -1;
+		}
+	}
+	return *skip_ws(p + 1) == '\0' ? 0 : -1;
 }
 
 /* ---- validate ---- */
@@ -91,11 +177,22 @@ static void validate(struct http_req *req, struct http_resp *resp)
 {
 	struct stirshaken_input in = { .token = NULL };
 	struct stirshaken_result r;
-	json_t *b = body_or_400(req, resp);
+	char *copy = NULL;
+	json_t *b = NULL;
+	int rc;
 
-	if (b == NULL)
-		return;
-	if (validate_input(b, &in) != 0) {
+	if (strlen(req->body) == req->body_len && (copy = strdup(req->body)) != NULL &&
+	    fast_input(copy, &in) == 0) {
+		rc = input_check(&in);
+	} else {
+		in = (struct stirshaken_input){ .token = NULL };
+		if ((b = body_or_400(req, resp)) == NULL) {
+			free(copy);
+			return;
+		}
+		rc = validate_input(b, &in);
+	}
+	if (rc != 0) {
 		http_resp_error(req, resp, 400, "INVALID_REQUEST", MSG_BAD_REQUEST);
 	} else if (stirshaken_verify(verifier, &in, &r) != 0) {
 		http_resp_error(req, resp, 500, "SERVER_ERROR", "Internal server error");
@@ -105,6 +202,7 @@ static void validate(struct http_req *req, struct http_resp *resp)
 		http_resp_json(resp, 200, result_json(&r));
 	}
 	json_decref(b);
+	free(copy);
 }
 
 /* ---- sign ---- */
@@ -182,6 +280,7 @@ static int build(const struct config *cfg, char *err, size_t errlen)
 	struct certfetch_cfg fc = {
 		.allow_http = cfg->ss_allow_http != 0, .timeout_ms = cfg->ss_fetch_timeout_ms,
 		.ca_file = cfg->ss_fetch_ca_file, .allow = cfg->ss_fetch_allow,
+		.ports = cfg->ss_fetch_ports,
 	};
 	struct stirshaken_cfg vc = {
 		.trust_anchors = cfg->ss_trust_anchors, .iat_window = cfg->ss_iat_window,

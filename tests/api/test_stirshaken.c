@@ -133,8 +133,8 @@ static int ringer_chain(void)
 
 static int start_ringerd(void)
 {
-	char e[6][HARNESS_PATH_MAX + 128];
-	const char *env[7];
+	char e[7][HARNESS_PATH_MAX + 128];
+	const char *env[8];
 
 	snprintf(e[0], sizeof(e[0]), "RINGER_STIRSHAKEN_TRUST_ANCHORS=%s/anchors.pem", W.root);
 	snprintf(e[1], sizeof(e[1]), "RINGER_STIRSHAKEN_FETCH_CA_FILE=%s/tls-ca.pem", W.pki);
@@ -143,9 +143,12 @@ static int start_ringerd(void)
 	snprintf(e[4], sizeof(e[4]), "RINGER_STIRSHAKEN_SIGN_X5U=https://127.0.0.1:%u/ringer-sp.pem",
 		 W.port);
 	snprintf(e[5], sizeof(e[5]), "RINGER_LOG_LEVEL=info");
-	for (int i = 0; i < 6; i++)
+	/* The test servers' ports besides the default 443 and 8443. */
+	snprintf(e[6], sizeof(e[6]), "RINGER_STIRSHAKEN_FETCH_PORTS=443,8443,%u,%u", W.port,
+		 W.mute_port);
+	for (int i = 0; i < 7; i++)
 		env[i] = e[i];
-	env[6] = NULL;
+	env[7] = NULL;
 	return harness_server_start(&W.d, W.root, "ringerd", W.data, env);
 }
 
@@ -349,6 +352,11 @@ static const struct tcase cases[] = {
 	{ "not yet valid", "sp.key", NULL, NULL, "future.pem", 0, 437 },
 	{ "untrusted", "sp.key", NULL, NULL, "untrusted.pem", 0, 437 },
 	{ "no TNAuthList", "sp.key", NULL, NULL, "notn.pem", 0, 437 },
+	{ "keyUsage not critical", "sp.key", NULL, NULL, "kunotcrit.pem", 0, 437 },
+	{ "keyUsage beyond digitalSignature", "sp.key", NULL, NULL, "kuextra.pem", 0, 437 },
+	{ "no SKI", "sp.key", NULL, NULL, "noski.pem", 0, 437 },
+	{ "short serial", "sp.key", NULL, NULL, "shortserial.pem", 0, 437 },
+	{ "no certificatePolicies", "sp.key", NULL, NULL, "nopolicy.pem", 0, 437 },
 	{ "not a certificate", "sp.key", NULL, NULL, "notcert.pem", 0, 436 },
 	{ "empty", "sp.key", NULL, NULL, "empty.pem", 0, 436 },
 	{ "404", "sp.key", NULL, NULL, "missing.pem", 0, 436 },
@@ -489,6 +497,16 @@ static void test_ssrf(void **state)
 		json_decref(j);
 		free(tok);
 	}
+	/* A port outside fetch_ports, on an address that is allowed. */
+	snprintf(url, sizeof(url), "https://127.0.0.1:1/sp.pem");
+	tok = token("sp.key", HDR, url, PAY, (long long)time(NULL));
+	j = validate(tok, url, NULL, NULL);
+	assert_int_equal(code_of(j), 436);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "reason"),
+							      "text")),
+			    "certificate URL port not allowed");
+	json_decref(j);
+	free(tok);
 }
 
 static void test_bad_requests(void **state)
@@ -502,12 +520,34 @@ static void test_bad_requests(void **state)
 		"\"ppt\":\"shaken\"}",
 		"{\"token\":\"a\",\"certUrl\":\"u\",\"algorithm\":\"ES256\",\"ppt\":\"shaken\","
 		"\"origTn\":\"abc\"}",
+		/* What the handler's plain-object shortcut must still refuse as JSON does. */
+		"{\"token\":\"a\",\"certUrl\":\"u\",\"algorithm\":\"ES256\",\"ppt\":\"shaken\",}",
+		"{\"token\":\"a\",\"certUrl\":\"u\",\"algorithm\":\"ES256\",\"ppt\":\"shaken\"} x",
+		"{\"x\":\"1\",\"x\":\"2\",\"token\":\"a\",\"certUrl\":\"u\","
+		"\"algorithm\":\"ES256\",\"ppt\":\"shaken\"}",
+		"{\"token\":\"a\" \"certUrl\":\"u\",\"algorithm\":\"ES256\",\"ppt\":\"shaken\"}",
+		"{,\"token\":\"a\",\"certUrl\":\"u\",\"algorithm\":\"ES256\",\"ppt\":\"shaken\"}",
+	};
+	static const char *const answered[] = {
+		/* An escape and a member of another type go to the full parser: still answers. */
+		"{\"token\":\"a.b.c\",\"certUrl\":\"https://x/\",\"algorithm\":\"\\u0052S256\","
+		"\"ppt\":\"shaken\"}",
+		"{\"token\":\"a.b.c\",\"certUrl\":\"https://x/\",\"algorithm\":\"RS256\","
+		"\"ppt\":\"shaken\",\"extra\":[1]}",
+		" { \"token\" : \"a.b.c\" , \"certUrl\":\"https://x/\",\"algorithm\":\"RS256\","
+		"\"ppt\":\"shaken\" }\n",
 	};
 	struct harness_resp r;
 
 	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
 		assert_int_equal(post(VALIDATE, bodies[i], &r), 400);
 		assert_string_equal(r.body, BAD_REQ);
+		harness_resp_release(&r);
+	}
+	for (size_t i = 0; i < sizeof(answered) / sizeof(answered[0]); i++) {
+		assert_int_equal(post(VALIDATE, answered[i], &r), 200);
+		assert_string_equal(r.body, "{\"valid\":false,\"reason\":{\"code\":438,"
+				    "\"text\":\"unsupported algorithm\"}}");
 		harness_resp_release(&r);
 	}
 	/* Well-formed but wrong algorithm: an answer, not an error. */

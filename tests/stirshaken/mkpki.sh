@@ -9,6 +9,9 @@
 # OUT/future.pem        the same key, valid only in 2099
 # OUT/untrusted.pem     the same key, issued by other-ca
 # OUT/notn.pem          the same key, no TNAuthList
+# OUT/<rule>.pem        the same key, breaking one ATIS-1000080 profile rule: noku
+#                       (no keyUsage), kunotcrit (not critical), kuextra (more than
+#                       digitalSignature), noski, noaki, shortserial (32 bits), nopolicy
 # OUT/revoked.pem       the same key, revoked in OUT/ca.crl
 # OUT/notcert.pem       text that is no certificate; OUT/empty.pem: nothing
 # OUT/sp.key, OUT/other.key   the SP key and a key no certificate belongs to
@@ -38,6 +41,7 @@ default_days = 365
 default_crl_days = 30
 policy = policy_any
 unique_subject = no
+rand_serial = yes
 email_in_dn = no
 [policy_any]
 commonName = supplied
@@ -57,12 +61,49 @@ subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 1.3.6.1.5.5.7.1.26 = DER:30:08:A0:06:16:04:31:32:33:34
 crlDistributionPoints = URI:https://127.0.0.1:$PORT/ca.crl
+certificatePolicies = 2.16.840.1.114569.1.1.1
 [notn_ext]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 crlDistributionPoints = URI:https://127.0.0.1:$PORT/ca.crl
+certificatePolicies = 2.16.840.1.114569.1.1.1
+[noku_ext]
+basicConstraints = critical,CA:FALSE
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+1.3.6.1.5.5.7.1.26 = DER:30:08:A0:06:16:04:31:32:33:34
+certificatePolicies = 2.16.840.1.114569.1.1.1
+[kunotcrit_ext]
+keyUsage = digitalSignature
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+1.3.6.1.5.5.7.1.26 = DER:30:08:A0:06:16:04:31:32:33:34
+certificatePolicies = 2.16.840.1.114569.1.1.1
+[kuextra_ext]
+keyUsage = critical,digitalSignature,keyAgreement
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+1.3.6.1.5.5.7.1.26 = DER:30:08:A0:06:16:04:31:32:33:34
+certificatePolicies = 2.16.840.1.114569.1.1.1
+[noski_ext]
+keyUsage = critical,digitalSignature
+subjectKeyIdentifier = none
+authorityKeyIdentifier = keyid:always
+1.3.6.1.5.5.7.1.26 = DER:30:08:A0:06:16:04:31:32:33:34
+certificatePolicies = 2.16.840.1.114569.1.1.1
+[noaki_ext]
+keyUsage = critical,digitalSignature
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = none
+1.3.6.1.5.5.7.1.26 = DER:30:08:A0:06:16:04:31:32:33:34
+certificatePolicies = 2.16.840.1.114569.1.1.1
+[nopolicy_ext]
+keyUsage = critical,digitalSignature
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+1.3.6.1.5.5.7.1.26 = DER:30:08:A0:06:16:04:31:32:33:34
 [tls_ext]
 basicConstraints = critical,CA:FALSE
 subjectAltName = IP:127.0.0.1
@@ -94,8 +135,15 @@ issue notn.pem notn_ext
 issue revoked.pem sp_ext
 openssl ca -config ca.cnf -cert ca.pem -keyfile ca.key -revoke revoked.pem 2>/dev/null
 openssl ca -config ca.cnf -cert ca.pem -keyfile ca.key -gencrl -out ca.crl 2>/dev/null
-openssl x509 -req -in sp.csr -CA other-ca.pem -CAkey other-ca.key -set_serial 77 -days 365 \
+openssl x509 -req -in sp.csr -CA other-ca.pem -CAkey other-ca.key \
+	-set_serial "0x7$(openssl rand -hex 15)" -days 365 \
 	-extfile ca.cnf -extensions sp_ext -out untrusted.pem 2>/dev/null
+for rule in noku kunotcrit kuextra noski noaki nopolicy; do
+	issue "$rule.pem" "${rule}_ext"
+done
+# 32 bits of serial: the profile asks for 64.
+openssl x509 -req -in sp.csr -CA ca.pem -CAkey ca.key -set_serial 0x7a3b9c1d -days 365 \
+	-extfile ca.cnf -extensions sp_ext -out shortserial.pem 2>/dev/null
 openssl req -new -config ca.cnf -key tls.key -subj "/CN=127.0.0.1" -out tls.csr
 openssl x509 -req -in tls.csr -CA tls-ca.pem -CAkey tls-ca.key -set_serial 99 -days 365 \
 	-extfile ca.cnf -extensions tls_ext -out tls.pem 2>/dev/null
@@ -109,7 +157,8 @@ respond() { # respond NAME STATUS [BODY_FILE]
 		[ $# -lt 3 ] || cat "$3"
 	} > "www/$1"
 }
-for f in sp expired future untrusted notn revoked notcert empty; do
+for f in sp expired future untrusted notn revoked notcert empty \
+	noku kunotcrit kuextra noski noaki nopolicy shortserial; do
 	respond "$f.pem" "200 OK" "$f.pem"
 done
 respond ca.crl "200 OK" ca.crl

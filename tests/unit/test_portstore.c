@@ -541,13 +541,285 @@ static void test_portstore__refresh_rejects_bad_file(void **state)
 	fclose(opts.report);
 }
 
+/* An update file of three lines over the reference, applied to it. */
+static void write_updates(struct fx *f, const char *path, int64_t v0)
+{
+	FILE *fp = fopen(path, "wb");
+
+	assert_non_null(fp);
+	bdd_line(fp, v0, tn_of(0, 1), &f->ref.prof[9]);
+	bdd_line(fp, v0 + 1, tn_of(3, 0), NULL);
+	bdd_line(fp, v0 + 2, tn_of(3, 1), &f->ref.prof[11]);
+	assert_int_equal(fclose(fp), 0);
+	f->ref.pid[0][1] = 10;
+	f->ref.pid[3][0] = 0;
+	f->ref.pid[3][1] = 12;
+}
+
+static void test_portstore__replay_after_fold(void **state)
+{
+	struct fx *f = *state;
+	struct import_opts opts;
+	struct import_result res;
+	char path[160];
+	long folded = 0;
+
+	import_opts_default(&opts);
+	write_file(f->gen, &f->ref);
+	snprintf(path, sizeof(path), "%s/update.bdd", f->dir);
+	write_updates(f, path, 500);
+	assert_int_equal(import_file(f->db, IMPORT_PORTED, path, &opts, &res), 0);
+	assert_int_equal(res.changed, 3); /* put, tombstone, put */
+	assert_int_equal(portover_fold(f->db, &folded), 0);
+	assert_int_equal(folded, 3);
+	assert_int_equal(q_int(f->db, "SELECT count(*) FROM ported"), 0);
+	check_numdb(f, &f->ref);
+	/* The same file after the fold: accepted, nothing written, same answers. */
+	assert_int_equal(import_file(f->db, IMPORT_PORTED, path, &opts, &res), 0);
+	assert_int_equal(res.accepted, 3);
+	assert_int_equal(res.changed, 0);
+	assert_int_equal(q_int(f->db, "SELECT count(*) FROM ported"), 0);
+	assert_int_equal(q_int(f->db, "SELECT count(*) FROM ported_gone"), 0);
+	check_numdb(f, &f->ref);
+	/* Stale single changes after the fold: a put and a delete below the
+	 * folded versions are ignored, also for numbers the fold did not touch. */
+	change(f, &f->ref, 0, 1, 3, 499, 0);
+	change(f, &f->ref, 3, 1, 0, 501, 0);
+	change(f, &f->ref, 3, 0, 4, 502, 0);
+	change(f, &f->ref, 1, 2, 5, 100, 0);
+	check_numdb(f, &f->ref);
+	/* A newer one still applies, and a stale one for that number stays out. */
+	change(f, &f->ref, 0, 1, 3, 503, 1);
+	change(f, &f->ref, 0, 1, 4, 502, 0);
+	check_numdb(f, &f->ref);
+	assert_int_equal(q_int(f->db, "SELECT max_version FROM ported_state"), 503);
+}
+
+static void test_portstore__watermark_from_header(void **state)
+{
+	struct fx *f = *state;
+
+	/* A file whose bookkeeping never reached lookup.db (a crash between the
+	 * rename and the cleanup): its header's max_version still guards it. */
+	write_file(f->gen, &f->ref); /* max_version 42 */
+	assert_int_equal(q_int(f->db, "SELECT max_version FROM ported_state"), 0);
+	change(f, &f->ref, 2, 5, 0, 42, 0);
+	change(f, &f->ref, 0, 5, 2, 41, 0);
+	change(f, &f->ref, 2, 5, 0, 43, 1);
+	check_numdb(f, &f->ref);
+}
+
+static void test_portstore__apply_batch(void **state)
+{
+	struct fx *f = *state;
+	struct port_change ch[600];
+	long changed = -1;
+
+	write_file(f->gen, &f->ref);
+	memset(ch, 0, sizeof(ch));
+	for (unsigned i = 0; i < 600; i++) {
+		uint32_t pid = i % 3 == 0 ? 0 : 1 + (i * 13) % N_PROFILES;
+
+		ch[i].tn = tn_of(i % N_CODES, i * 7);
+		ch[i].version = 1000 + i;
+		ch[i].deleted = pid == 0;
+		if (pid) {
+			ch[i].lrn = f->ref.prof[pid - 1].lrn;
+			memcpy(ch[i].spid, f->ref.prof[pid - 1].spid, 5);
+			memcpy(ch[i].cnam_dpc, f->ref.prof[pid - 1].cnam_dpc, 10);
+		}
+	}
+	/* One bad change (a 3-letter SPID): the whole batch is refused. */
+	snprintf(ch[599].spid, sizeof(ch[599].spid), "ABC");
+	assert_int_equal(portover_apply_batch(f->db, ch, 600, &changed), -1);
+	assert_int_equal(changed, -1);
+	assert_int_equal(q_int(f->db, "SELECT count(*) FROM ported"), 0);
+	assert_int_equal(q_int(f->db, "SELECT max_version FROM ported_state"), 0);
+	assert_int_equal(portover_apply_batch(f->db, ch, 599, &changed), 0);
+	for (unsigned i = 0; i < 599; i++)
+		f->ref.pid[i % N_CODES][i * 7] = ch[i].deleted ? 0 :
+			1 + (i * 13) % N_PROFILES;
+	/* Deletes of numbers that are not ported still leave a tombstone. */
+	assert_int_equal(changed, 599);
+	assert_int_equal(q_int(f->db, "SELECT count(*) FROM ported"), 399);
+	check_numdb(f, &f->ref);
+	assert_int_equal(portover_apply_batch(f->db, ch, 599, &changed), 0);
+	assert_int_equal(changed, 0);
+}
+
+/* Every number of every code, g against the reference. */
+static void check_gen(const struct numdb *g, const struct ref *r)
+{
+	struct numdb_stats st;
+	size_t total = 0;
+
+	for (size_t c = 0; c < N_CODES; c++)
+		for (unsigned line = 0; line < 10000; line++) {
+			const struct port_profile *p = numdb_ported(g, tn_of(c, line));
+			uint32_t want = r->pid[c][line];
+
+			total += want != 0;
+			assert_int_equal(p != NULL, want != 0);
+			if (p)
+				assert_int_equal(p->lrn, r->prof[want - 1].lrn);
+		}
+	numdb_get_stats(g, &st);
+	assert_int_equal(st.ported, total);
+}
+
+static void test_portstore__incremental_reload(void **state)
+{
+	struct fx *f = *state;
+	struct numdb *g0, *g1, *g2, *g3, *g4;
+	struct numdb_stats st;
+	long folded;
+
+	write_file(f->gen, &f->ref);
+	change(f, &f->ref, 0, 3, 7, 100, 1);
+	assert_int_equal(numdb_build(f->db, &g0), 0);
+	/* Only ported changes: the next generation is g0 plus the delta. */
+	change(f, &f->ref, 0, 4, 8, 101, 1);
+	change(f, &f->ref, 0, 3, 9, 102, 1);
+	change(f, &f->ref, 3, 3, 0, 103, 1);
+	assert_int_equal(numdb_update(f->db, g0, &g1), 0);
+	numdb_get_stats(g1, &st);
+	assert_true(st.incremental);
+	assert_int_equal(st.ported_overlay, 3); /* (0,3) replaced, (0,4), (3,3) */
+	check_gen(g1, &f->ref);
+	/* g0 still answers what it did: readers of it are unaffected. */
+	assert_int_equal(numdb_ported(g0, tn_of(0, 3))->lrn, f->ref.prof[6].lrn);
+	assert_null(numdb_ported(g0, tn_of(0, 4)));
+	/* Back again: a put over a tombstone, from the delta too. */
+	change(f, &f->ref, 3, 3, 5, 104, 1);
+	assert_int_equal(numdb_update(f->db, g1, &g2), 0);
+	check_gen(g2, &f->ref);
+	/* A fold changes the file: the overlay is loaded whole, the tables shared. */
+	assert_int_equal(portover_fold(f->db, &folded), 0);
+	assert_int_equal(numdb_update(f->db, g2, &g3), 0);
+	numdb_get_stats(g3, &st);
+	assert_false(st.incremental);
+	assert_int_equal(st.ported_overlay, 0);
+	check_gen(g3, &f->ref);
+	/* Another table's import reloads the tables. */
+	assert_int_equal(sqlite3_exec(f->db, "INSERT INTO cocode (npanxx, ocn, status) VALUES "
+				      "(212555, 'OC12', 'assigned'); INSERT INTO import_log "
+				      "(kind, file, started, finished, lines, accepted, rejected,"
+				      " outcome) VALUES ('cocode', 'x', '', '', 1, 1, 0, "
+				      "'committed')", NULL, NULL, NULL), SQLITE_OK);
+	assert_null(numdb_cocode(g3, 212555));
+	assert_int_equal(numdb_update(f->db, g3, &g4), 0);
+	assert_non_null(numdb_cocode(g4, 212555));
+	assert_string_equal(numdb_cocode(g4, 212555)->ocn, "OC12");
+	check_gen(g4, &f->ref);
+	numdb_free(g0);
+	numdb_free(g1);
+	numdb_free(g2);
+	numdb_free(g3);
+	numdb_free(g4);
+}
+
+static void test_portstore__background_fold(void **state)
+{
+	struct fx *f = *state;
+
+	write_file(f->gen, &f->ref);
+	change(f, &f->ref, 1, 9, 2, 100, 1);
+	change(f, &f->ref, 2, 0, 0, 101, 1);
+	assert_int_equal(portover_fold_start(f->db_path), 1);
+	portover_fold_wait();
+	assert_false(portover_fold_running());
+	assert_int_equal(q_int(f->db, "SELECT count(*) FROM ported"), 0);
+	assert_int_equal(q_int(f->db, "SELECT count(*) FROM ported_gone"), 0);
+	check_numdb(f, &f->ref);
+}
+
+/* A bigger file, so that a fold takes long enough to be killed in the middle. */
+static void write_big(const char *path, const struct ref *r)
+{
+	struct portbuild *b;
+	char err[256];
+
+	assert_int_equal(portbuild_begin(path, r->prof, r->n_prof, &b, err, sizeof(err)), 0);
+	for (size_t c = 0; c < N_CODES; c++)
+		for (unsigned line = 0; line < 10000; line++)
+			if (r->pid[c][line])
+				assert_int_equal(portbuild_add(b, tn_of(c, line), r->pid[c][line] - 1),
+						 0);
+	for (uint64_t tn = 8012000000ull; tn < 8014000000ull; tn += 3)
+		assert_int_equal(portbuild_add(b, tn, (uint32_t)(tn % r->n_prof)), 0);
+	assert_int_equal(portbuild_finish(b, 42, 0, err, sizeof(err)), 0);
+}
+
+static void test_portstore__kill_during_fold(void **state)
+{
+	struct fx *f = *state;
+	char tmp[160];
+	struct stat st;
+	pid_t child;
+	long folded;
+	int status;
+
+	write_big(f->gen, &f->ref);
+	change(f, &f->ref, 0, 8, 3, 100, 1);
+	change(f, &f->ref, 3, 8, 0, 101, 1);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", f->gen);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		sqlite3 *db;
+
+		if (numstore_open(f->db_path, false, &db) != 0)
+			_exit(3);
+		for (;;)
+			portover_fold(db, &folded);
+	}
+	for (int i = 0; i < 3000 && (stat(tmp, &st) != 0 || st.st_size < 4000000); i++)
+		usleep(1000);
+	kill(child, SIGKILL);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFSIGNALED(status));
+	/* Whichever fold was cut short, the serving view is whole. */
+	check_numdb(f, &f->ref);
+	assert_int_equal(portover_fold(f->db, &folded), 0);
+	check_numdb(f, &f->ref);
+	assert_int_not_equal(access(tmp, F_OK), 0);
+}
+
+static void test_portstore__refresh_from_stdin(void **state)
+{
+	struct fx *f = *state;
+	char bdd[160];
+	pid_t child;
+	int status;
+
+	snprintf(bdd, sizeof(bdd), "%s/full.bdd", f->dir);
+	write_bdd(bdd, &f->ref);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct import_result res;
+		sqlite3 *db;
+
+		if (freopen(bdd, "rb", stdin) == NULL ||
+		    numstore_open(f->db_path, false, &db) != 0)
+			_exit(3);
+		_exit(portover_refresh(db, "-", NULL, &res) == 0 && res.rejected == 0 ? 0 : 4);
+	}
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	check_numdb(f, &f->ref);
+}
+
 int main(void)
 {
 #define T(n) cmocka_unit_test_setup_teardown(test_portstore__##n, fx_setup, fx_teardown)
 	const struct CMUnitTest tests[] = {
 		T(matches_reference), T(small_profile_table), T(walk), T(corrupt_refused),
 		T(kill_during_build), T(refresh_update_fold), T(replay_update_file),
-		T(numdb_refuses_corrupt), T(refresh_rejects_bad_file),
+		T(numdb_refuses_corrupt), T(refresh_rejects_bad_file), T(replay_after_fold),
+		T(watermark_from_header), T(apply_batch), T(incremental_reload),
+		T(background_fold), T(kill_during_fold), T(refresh_from_stdin),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -41,6 +42,7 @@ struct world {
 	char script_dir[512];
 	unsigned port;       /* s_server */
 	unsigned mute_port;  /* a listener that never accepts */
+	char ports[32];      /* both, for fetch_ports */
 	int mute_fd;
 	pid_t server;
 	struct certfetch *fetch;
@@ -129,6 +131,8 @@ static int world_setup(void **state)
 	close(fd); /* the port s_server takes */
 	if ((W.mute_fd = listen_any(&W.mute_port)) < 0)
 		return -1;
+	snprintf(W.ports, sizeof(W.ports), "%u,%u", W.port, W.mute_port);
+	fc.ports = W.ports;
 	snprintf(cmd, sizeof(cmd), "sh %s/mkpki.sh %s %u", W.script_dir, W.dir, W.port);
 	if (run(cmd) != 0 || (W.server = start_server()) <= 0)
 		return -1;
@@ -340,21 +344,23 @@ static void test_bad_claim_values(void **state)
 
 static void test_iat(void **state)
 {
-	const long long now = clock_now();
+	/* iat relative to the clock when each token is made (rel) or absolute (abs). */
 	const struct {
+		bool rel;
 		long long iat;
 		unsigned code;
 	} cases[] = {
-		{ 0, SS_STALE }, { now - 61, SS_STALE }, { now - 3600, SS_STALE },
-		{ now + 30, SS_STALE }, { now + 1, SS_STALE }, { -5, SS_BAD_HEADER },
-		{ now - 50, 0 },
+		{ false, 0, SS_STALE }, { true, -61, SS_STALE }, { true, -3600, SS_STALE },
+		{ true, 30, SS_STALE }, { true, 2, SS_STALE }, { false, -5, SS_BAD_HEADER },
+		{ true, -50, 0 },
 	};
+	const long long now = clock_now();
 	char url[200], h[400], p[400];
 
 	url_of("sp.pem", url, sizeof(url));
 	header_for(url, h, sizeof(h));
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		payload_at(cases[i].iat, p, sizeof(p));
+		payload_at(cases[i].iat + (cases[i].rel ? clock_now() : 0), p, sizeof(p));
 		check_parts("sp.key", h, p, url, cases[i].code);
 	}
 	snprintf(p, sizeof(p), "{\"attest\":\"A\",\"dest\":{\"tn\":[\"1\"]},\"iat\":\"%lld\","
@@ -458,6 +464,20 @@ static void test_certificates(void **state)
 	expect_cert("missing.pem", SS_BAD_INFO, "certificate server answered an error");
 	/* A CRL is no certificate. */
 	expect_cert("ca.crl", SS_BAD_INFO, NULL);
+}
+
+/* One certificate per ATIS-1000080 rule, each breaking only that rule. */
+static void test_cert_profile(void **state)
+{
+	expect_cert("noku.pem", SS_BAD_CREDENTIAL, "certificate has no keyUsage");
+	expect_cert("kunotcrit.pem", SS_BAD_CREDENTIAL, "certificate keyUsage is not critical");
+	expect_cert("kuextra.pem", SS_BAD_CREDENTIAL,
+		    "certificate keyUsage is not digitalSignature only");
+	expect_cert("noski.pem", SS_BAD_CREDENTIAL, "certificate has no subjectKeyIdentifier");
+	expect_cert("noaki.pem", SS_BAD_CREDENTIAL, "certificate has no authorityKeyIdentifier");
+	expect_cert("shortserial.pem", SS_BAD_CREDENTIAL,
+		    "certificate serial number is shorter than 64 bits");
+	expect_cert("nopolicy.pem", SS_BAD_CREDENTIAL, "certificate has no certificatePolicies");
 }
 
 static void test_silent_server(void **state)
@@ -639,9 +659,11 @@ static void test_ssrf_refused(void **state)
 	struct certfetch_cfg fc = { .allow = "" };
 	struct certfetch_doc *d = NULL;
 	struct certfetch *f;
-	char url[200], err[200];
+	char url[200], err[200], ports[48];
 	long long t0;
 
+	snprintf(ports, sizeof(ports), "443,%s", W.ports);
+	fc.ports = ports;
 	f = certfetch_new(&fc, err, sizeof(err));
 	assert_non_null(f);
 	drain(W.mute_fd);
@@ -668,9 +690,102 @@ static void test_ssrf_refused(void **state)
 	certfetch_free(f);
 }
 
+static void test_ports(void **state)
+{
+	struct certfetch_cfg fc = { .allow = "127.0.0.1/32" };
+	struct certfetch_doc *d = NULL;
+	char url[200], h[400], p[400], err[200];
+	struct certfetch *f = certfetch_new(&fc, err, sizeof(err));
+
+	assert_non_null(f);
+	/* The default: 443 and 8443, nothing else. */
+	assert_true(certfetch_port_allowed(f, 443));
+	assert_true(certfetch_port_allowed(f, 8443));
+	assert_false(certfetch_port_allowed(f, 80));
+	assert_false(certfetch_port_allowed(f, 8080));
+	assert_false(certfetch_port_allowed(f, W.mute_port));
+	drain(W.mute_fd);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%u/sp.pem", W.mute_port);
+	assert_int_equal(certfetch_get(f, url, &d), CERTFETCH_PORT);
+	assert_false(pending_connection(W.mute_fd)); /* refused before connecting */
+	assert_null(d);
+	certfetch_free(f);
+	/* http adds 80 to the default only. */
+	fc.allow_http = true;
+	f = certfetch_new(&fc, err, sizeof(err));
+	assert_non_null(f);
+	assert_true(certfetch_port_allowed(f, 80));
+	certfetch_free(f);
+	fc.ports = "8443, 9000-9002 10000";
+	f = certfetch_new(&fc, err, sizeof(err));
+	assert_non_null(f);
+	assert_false(certfetch_port_allowed(f, 443));
+	assert_false(certfetch_port_allowed(f, 80));
+	assert_false(certfetch_port_allowed(f, 8999));
+	assert_true(certfetch_port_allowed(f, 9001));
+	assert_true(certfetch_port_allowed(f, 10000));
+	certfetch_free(f);
+	static const char *const bad[] = { "0", "65536", "443;8443", "9002-9000", "-5", "x",
+					   "443-", "1-2-3" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		fc.ports = bad[i];
+		assert_null(certfetch_new(&fc, err, sizeof(err)));
+		assert_non_null(strstr(err, "fetch_ports"));
+	}
+	/* Through the verifier: a port outside the list is Bad Identity Info. */
+	snprintf(url, sizeof(url), "https://127.0.0.1:1/sp.pem");
+	header_for(url, h, sizeof(h));
+	payload_at(clock_now(), p, sizeof(p));
+	assert_string_equal(check_parts("sp.key", h, p, url, SS_BAD_INFO).text,
+			    "certificate URL port not allowed");
+}
+
+static int slow_resolver(const char *name, struct addrinfo **res)
+{
+	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_NUMERICHOST };
+
+	(void)name;
+	sleep(3);
+	return getaddrinfo("127.0.0.1", NULL, &hints, res);
+}
+
+static int failing_resolver(const char *name, struct addrinfo **res)
+{
+	(void)name;
+	(void)res;
+	return EAI_NONAME;
+}
+
+/* getaddrinfo has no timeout: the fetch stops waiting for it at its limit. */
+static void test_dns_bound(void **state)
+{
+	struct certfetch_cfg fc = { .allow = "127.0.0.1/32", .timeout_ms = 500,
+				    .ports = W.ports, .resolver = slow_resolver };
+	struct certfetch_doc *d = NULL;
+	char url[200], err[200];
+	struct certfetch *f = certfetch_new(&fc, err, sizeof(err));
+	long long t0;
+
+	assert_non_null(f);
+	snprintf(url, sizeof(url), "https://cert.invalid:%u/sp.pem", W.port);
+	t0 = now_ms();
+	assert_int_equal(certfetch_get(f, url, &d), CERTFETCH_TIMEOUT);
+	assert_true(now_ms() - t0 >= 450);
+	assert_true(now_ms() - t0 < 1500); /* not the resolver's 3 s */
+	assert_null(d);
+	certfetch_free(f); /* the resolver thread still runs; it owns what it uses */
+	fc.resolver = failing_resolver;
+	f = certfetch_new(&fc, err, sizeof(err));
+	assert_non_null(f);
+	assert_int_equal(certfetch_get(f, url, &d), CERTFETCH_RESOLVE);
+	certfetch_free(f);
+}
+
 static void test_fetch_cache(void **state)
 {
-	struct certfetch_cfg fc = { .allow = "127.0.0.1/32", .max_bytes = 100 };
+	struct certfetch_cfg fc = { .allow = "127.0.0.1/32", .max_bytes = 100,
+				    .ports = W.ports };
 	struct certfetch_doc *a = NULL, *b = NULL;
 	char url[200], path[300], err[200];
 	struct certfetch *small;
@@ -758,6 +873,7 @@ int main(void)
 		cmocka_unit_test(test_encoding),
 		cmocka_unit_test(test_wrong_key),
 		cmocka_unit_test(test_certificates),
+		cmocka_unit_test(test_cert_profile),
 		cmocka_unit_test(test_silent_server),
 		cmocka_unit_test(test_x5u),
 		cmocka_unit_test(test_orig_dest),
@@ -766,6 +882,8 @@ int main(void)
 		cmocka_unit_test(test_crl),
 		cmocka_unit_test(test_addr_guard),
 		cmocka_unit_test(test_ssrf_refused),
+		cmocka_unit_test(test_ports),
+		cmocka_unit_test(test_dns_bound),
 		cmocka_unit_test(test_fetch_cache),
 		cmocka_unit_test(test_sign_roundtrip),
 	};

@@ -1,0 +1,64 @@
+/* ivy_store.h - the Ivy tables in ringer.db, secrets, and the audit trail.
+ *
+ * Every Ivy table (accounts, users, OAuth clients, tokens, one-time tokens,
+ * login failures, audit) is created by the "ivy" module's numbered
+ * migrations. Secrets the server hands out (client secrets, access and
+ * refresh tokens, codes, confirmation and reset tokens) are 32 random bytes
+ * in base64url behind a short prefix; only their SHA-256 is stored, so a
+ * copy of the database yields nothing that can be presented.
+ */
+#ifndef RINGER_IVY_IVY_STORE_H
+#define RINGER_IVY_IVY_STORE_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define IVY_SECRET_MAX 64 /* a prefix, 43 base64url characters and a NUL fit */
+#define IVY_HASH_HEX 65
+
+/* Create or upgrade the Ivy tables in db. Returns 0, or -1 after logging. */
+int ivy_store_migrate(sqlite3 *db);
+
+/* Make prefix + base64url(32 random bytes) in out. Returns 0 or -1. */
+int ivy_secret_new(const char *prefix, char out[IVY_SECRET_MAX]);
+
+/* base64url without padding of len bytes into out (4 * len / 3 + 2 bytes). */
+void ivy_b64url(const unsigned char *in, size_t len, char *out);
+
+/* SHA-256 of s as 64 lower-case hex digits. */
+void ivy_hash_hex(const char *s, char out[IVY_HASH_HEX]);
+
+/* Who did something, and from where: filled by the API layer or the CLI. */
+struct ivy_actor {
+	char who[96];     /* "user:7", "client:ivc_...", "cli" */
+	char source[48];  /* client address, or "local" */
+	int64_t account_id; /* the account acted in; 0 when none */
+};
+
+/*
+ * Record one change: action ("user.create"), target ("user:9") and detail
+ * (short free text, no secrets) at the clock's now. Returns 0 or -1.
+ */
+int ivy_audit(sqlite3 *db, const struct ivy_actor *who, const char *action,
+	      const char *target, int64_t account_id, const char *detail);
+
+struct ivy_audit_entry {
+	int64_t id, at, account_id;
+	char actor[96], source[48], action[48], target[96], detail[128];
+};
+
+/*
+ * Call fn for the newest limit entries of accounts whose path starts with
+ * path (a subtree), newest first. Returns 0 or -1.
+ */
+int ivy_audit_list(sqlite3 *db, const char *path, unsigned limit,
+		   void (*fn)(const struct ivy_audit_entry *, void *), void *arg);
+
+/* BEGIN IMMEDIATE, so that a read-then-write cannot race another writer. */
+int ivy_tx_begin(sqlite3 *db);
+
+/* COMMIT when rc == 0, else ROLLBACK. Returns rc, or -1 if the commit failed. */
+int ivy_tx_end(sqlite3 *db, int rc);
+
+#endif
