@@ -79,6 +79,19 @@ int tn_parse(const char *s, size_t len, uint64_t *out)
 	return TN_OK;
 }
 
+int tn_parse_dashed(const char *s, size_t len, uint64_t *out)
+{
+	char d[TN_STR_LEN];
+
+	if (s != NULL && len == 12 && s[3] == '-' && s[7] == '-') {
+		memcpy(d, s, 3);
+		memcpy(d + 3, s + 4, 3);
+		memcpy(d + 6, s + 8, 4);
+		return tn_parse(d, sizeof(d), out);
+	}
+	return tn_parse(s, len, out);
+}
+
 int tn_parse_str(const char *s, uint64_t *out)
 {
 	return tn_parse(s, s ? strlen(s) : 0, out);

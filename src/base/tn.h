@@ -34,6 +34,12 @@ int tn_parse(const char *s, size_t len, uint64_t *out);
  */
 int tn_parse_digits(const char *s, size_t len, uint64_t *out);
 
+/*
+ * tn_parse() that also takes the dashed form NPA-NXX-XXXX that SOA tools and
+ * BDD files write.
+ */
+int tn_parse_dashed(const char *s, size_t len, uint64_t *out);
+
 /* tn_parse() on a NUL-terminated string. */
 int tn_parse_str(const char *s, uint64_t *out);
 

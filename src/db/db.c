@@ -37,22 +37,28 @@ static int user_version(sqlite3 *db, int *out)
 	return rc;
 }
 
+/*
+ * Apply the steps the file lacks. The version is read inside the write
+ * transaction, so two processes opening a new file at once (ringerd noticing
+ * a lookup.db that `ringer import` is just creating) never apply a step twice.
+ */
 static int migrate(sqlite3 *db, const char *path, const char *const *migrations, size_t n)
 {
 	char sql[64];
 	int v;
 
-	if (user_version(db, &v) != 0)
-		return -1;
-	if (v > (int)n) {
-		log_error("database is newer than this build", "path=%s version=%d known=%zu",
-			  path, v, n);
-		return -1;
-	}
-	for (; v < (int)n; v++) {
-		snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", v + 1);
+	for (;;) {
 		if (db_exec(db, "BEGIN IMMEDIATE") != 0)
 			return -1;
+		if (user_version(db, &v) != 0 || v > (int)n) {
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			log_error("database is newer than this build, or unreadable",
+				  "path=%s known=%zu", path, n);
+			return -1;
+		}
+		if (v == (int)n)
+			return db_exec(db, "COMMIT");
+		snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", v + 1);
 		if (db_exec(db, migrations[v]) != 0 || db_exec(db, sql) != 0 ||
 		    db_exec(db, "COMMIT") != 0) {
 			log_error("migration failed", "path=%s to=%d", path, v + 1);
@@ -60,7 +66,6 @@ static int migrate(sqlite3 *db, const char *path, const char *const *migrations,
 			return -1;
 		}
 	}
-	return 0;
 }
 
 static int module_version(sqlite3 *db, const char *module, int *out)
@@ -68,9 +73,7 @@ static int module_version(sqlite3 *db, const char *module, int *out)
 	sqlite3_stmt *st;
 	int rc;
 
-	if (db_exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-		    " module TEXT PRIMARY KEY, version INTEGER NOT NULL)") != 0 ||
-	    sqlite3_prepare_v2(db, "SELECT version FROM schema_migrations WHERE module = ?1", -1,
+	if (sqlite3_prepare_v2(db, "SELECT version FROM schema_migrations WHERE module = ?1", -1,
 			       &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, module, -1, SQLITE_STATIC);
@@ -101,16 +104,21 @@ int db_migrate_module(sqlite3 *db, const char *module, const char *const *migrat
 {
 	int v;
 
-	if (module_version(db, module, &v) != 0)
+	/* The table must exist before a transaction reads it; creating it is idempotent. */
+	if (db_exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+		    " module TEXT PRIMARY KEY, version INTEGER NOT NULL)") != 0)
 		return -1;
-	if (v > (int)n) {
-		log_error("module schema is newer than this build", "module=%s version=%d known=%zu",
-			  module, v, n);
-		return -1;
-	}
-	for (; v < (int)n; v++) {
+	for (;;) {
 		if (db_exec(db, "BEGIN IMMEDIATE") != 0)
 			return -1;
+		if (module_version(db, module, &v) != 0 || v > (int)n) {
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			log_error("module schema is newer than this build, or unreadable",
+				  "module=%s known=%zu", module, n);
+			return -1;
+		}
+		if (v == (int)n)
+			return db_exec(db, "COMMIT");
 		if (db_exec(db, migrations[v]) != 0 || set_module_version(db, module, v + 1) != 0 ||
 		    db_exec(db, "COMMIT") != 0) {
 			log_error("migration failed", "module=%s to=%d", module, v + 1);
@@ -118,7 +126,6 @@ int db_migrate_module(sqlite3 *db, const char *module, const char *const *migrat
 			return -1;
 		}
 	}
-	return 0;
 }
 
 int db_open(const char *path, bool readonly, const char *const *migrations, size_t n,

@@ -219,20 +219,6 @@ static const char *tn_reason(int rc)
 	}
 }
 
-/* A number as NPANXXXXXX (tn_parse forms) or NPA-NXX-XXXX. */
-static int tn_field(const char *s, size_t len, uint64_t *out)
-{
-	char d[TN_STR_LEN];
-
-	if (len == 12 && s[3] == '-' && s[7] == '-') {
-		memcpy(d, s, 3);
-		memcpy(d + 3, s + 4, 3);
-		memcpy(d + 6, s + 8, 4);
-		return tn_parse(d, sizeof(d), out);
-	}
-	return tn_parse(s, len, out);
-}
-
 static bool civil_ok(int y, int m, int d)
 {
 	struct clock_tm tm;
@@ -1084,7 +1070,7 @@ static enum line_rc blk_bdd_row(struct imp *im)
 		return LINE_OK;
 	}
 	s = fv(im, 2, &len);
-	if ((rc = tn_field(s, len, &lrn)) != TN_OK)
+	if ((rc = tn_parse_dashed(s, len, &lrn)) != TN_OK)
 		return bad(im, "field 2: LRN %s", tn_reason(rc));
 	s = fv(im, 3, &len);
 	if (!alnum_n(s, len, 4))
@@ -1177,7 +1163,7 @@ static enum line_rc sv_key(struct imp *im, struct sv *sv)
 		return bad(im, "field 0: version id is not a number");
 	sv->version = (int64_t)v;
 	s = fv(im, 1, &len);
-	if ((rc = tn_field(s, len, &sv->tn)) != TN_OK)
+	if ((rc = tn_parse_dashed(s, len, &sv->tn)) != TN_OK)
 		return bad(im, "field 1: TN %s", tn_reason(rc));
 	s = fv(im, 17, &len);
 	if ((sv->reason = reason_parse(s, len)) == R_BAD)
@@ -1206,7 +1192,7 @@ static enum line_rc sv_route(struct imp *im, struct sv *sv)
 	int rc;
 
 	s = fv(im, 2, &len);
-	if ((rc = tn_field(s, len, &sv->lrn)) != TN_OK)
+	if ((rc = tn_parse_dashed(s, len, &sv->lrn)) != TN_OK)
 		return bad(im, "field 2: LRN %s", tn_reason(rc));
 	sv->spid = fv(im, 3, &len);
 	if (!alnum_n(sv->spid, len, 4))
@@ -1359,7 +1345,7 @@ static enum line_rc cnam_line(struct imp *im, char *line, size_t len)
 		return LINE_SKIP;
 	if (im->f.n < 2 || im->f.n > 3)
 		return bad(im, "expected tn,name[,presentation]");
-	if ((rc = tn_field(im->f.v[0], im->f.len[0], &tn)) != TN_OK)
+	if ((rc = tn_parse_dashed(im->f.v[0], im->f.len[0], &tn)) != TN_OK)
 		return bad(im, "tn: %s", tn_reason(rc));
 	s = fv(im, 1, &n);
 	if (n == 0 || n > 15)
@@ -1410,7 +1396,7 @@ static enum line_rc dnc_number(struct imp *im, uint64_t *tn)
 	int rc;
 
 	if (im->f.n == 1) {
-		rc = tn_field(im->f.v[0], im->f.len[0], tn);
+		rc = tn_parse_dashed(im->f.v[0], im->f.len[0], tn);
 	} else if (im->f.n == 2 && im->f.len[0] == 3 && im->f.len[1] == 7) {
 		memcpy(d, im->f.v[0], 3);
 		memcpy(d + 3, im->f.v[1], 7);
@@ -1535,7 +1521,7 @@ static enum line_rc ror_line(struct imp *im, char *line, size_t len)
 		return LINE_SKIP;
 	if (im->f.n < 2 || im->f.n > 3)
 		return bad(im, "expected crn,ror[,status]");
-	if ((rc = tn_field(im->f.v[0], im->f.len[0], &crn)) != TN_OK)
+	if ((rc = tn_parse_dashed(im->f.v[0], im->f.len[0], &crn)) != TN_OK)
 		return bad(im, "crn: %s", tn_reason(rc));
 	if (!tn_npa_tollfree(tn_npa(crn)))
 		return bad(im, "crn is not a toll-free number");
@@ -1775,7 +1761,7 @@ static enum line_rc cpr_record(struct imp *im, json_t *rec)
 	if (!json_is_string(jcrn))
 		return bad(im, "\"crn\" is missing or not a string");
 	crn = json_string_value(jcrn);
-	if ((rc = tn_field(crn, strlen(crn), &tn)) != TN_OK)
+	if ((rc = tn_parse_dashed(crn, strlen(crn), &tn)) != TN_OK)
 		return bad(im, "crn: %s", tn_reason(rc));
 	if (!tn_npa_tollfree(tn_npa(tn)))
 		return bad(im, "crn is not a toll-free number");

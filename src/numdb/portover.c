@@ -378,15 +378,8 @@ static int tn_at(const struct line *l, int i, uint64_t *out)
 {
 	const char *s;
 	size_t len = fl(l, i, &s);
-	char d[TN_STR_LEN];
 
-	if (len == 12 && s[3] == '-' && s[7] == '-') {
-		memcpy(d, s, 3);
-		memcpy(d + 3, s + 4, 3);
-		memcpy(d + 6, s + 8, 4);
-		return tn_parse(d, sizeof(d), out);
-	}
-	return tn_parse(s, len, out);
+	return tn_parse_dashed(s, len, out);
 }
 
 static bool word(const char *s, size_t len, const char *w)

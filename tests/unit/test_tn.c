@@ -259,6 +259,21 @@ static void test_tn__parse_digits(void **state)
 	assert_true(v == 7);
 }
 
+static void test_tn__parse_dashed(void **state)
+{
+	uint64_t v = 7;
+
+	assert_int_equal(tn_parse_dashed("204-200-1234", 12, &v), TN_OK);
+	assert_true(v == 2042001234u);
+	assert_int_equal(tn_parse_dashed("2042001235", 10, &v), TN_OK);
+	assert_true(v == 2042001235u);
+	v = 7;
+	assert_int_equal(tn_parse_dashed("204-200-12a4", 12, &v), TN_EFORMAT);
+	assert_int_equal(tn_parse_dashed("411-200-1234", 12, &v), TN_ENPA);
+	assert_int_equal(tn_parse_dashed("204-2001234", 11, &v), TN_EFORMAT);
+	assert_true(v == 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,6 +291,7 @@ int main(void)
 		cmocka_unit_test(test_tn__format_round_trip),
 		cmocka_unit_test(test_tn__digits_parse),
 		cmocka_unit_test(test_tn__parse_digits),
+		cmocka_unit_test(test_tn__parse_dashed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
