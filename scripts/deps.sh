@@ -9,7 +9,7 @@ PACKAGES=(
   libcmocka-dev curl python3
   libhiredis-dev redis-server
   libcjose-dev libssl-dev openssl xxd
-  libsodium-dev
+  libsodium-dev libxml2-dev
 )
 
 missing=()

@@ -152,3 +152,24 @@ void clock_format_rfc3339(int64_t t, char *out, size_t outlen)
 	snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.year, tm.mon, tm.mday,
 		 tm.hour, tm.min, tm.sec);
 }
+
+/* The UTC-clock instant of 02:00 on the month's n-th Sunday (n = 1 is the first). */
+static int64_t nth_sunday_2am(int year, unsigned mon, int n)
+{
+	int64_t day = clock_days_from_civil(year, mon, 1);
+	int64_t wday = ((day % 7) + 11) % 7; /* 1970-01-01 was a Thursday */
+
+	day += (7 - wday) % 7 + 7 * (n - 1);
+	return day * 86400 + 2 * 3600;
+}
+
+bool clock_us_dst(int64_t t, int std_s)
+{
+	struct clock_tm tm;
+	int64_t start, end;
+
+	clock_split(t + std_s, &tm);
+	start = nth_sunday_2am(tm.year, 3, 2) - std_s;
+	end = nth_sunday_2am(tm.year, 11, 1) - (std_s + 3600);
+	return t >= start && t < end;
+}

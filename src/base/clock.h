@@ -7,6 +7,7 @@
 #ifndef RINGER_BASE_CLOCK_H
 #define RINGER_BASE_CLOCK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,5 +44,13 @@ struct clock_tm {
 	int wday; /* 0-6, Sunday = 0 */
 };
 void clock_split(int64_t epoch_s, struct clock_tm *tm);
+
+/*
+ * True if US daylight saving time is in force at the UTC instant t in a zone
+ * whose standard time is std_s seconds east of UTC: from the second Sunday of
+ * March at 02:00 standard time to the first Sunday of November at 02:00
+ * daylight time (the rule since 2007; earlier years are not modelled).
+ */
+bool clock_us_dst(int64_t t, int std_s);
 
 #endif

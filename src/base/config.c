@@ -77,6 +77,7 @@ static const struct key keys[] = {
 	STR("soa", "business_days", soa_business_days),
 	STR("soa", "business_hours", soa_business_hours),
 	STR("soa", "utc_offset", soa_utc_offset),
+	UINT("soa", "dst", soa_dst, 0, 1),
 	STR("soa", "holidays", soa_holidays),
 	UINT("soa", "t1_minutes", soa_t1_minutes, 0, 100000),
 	UINT("soa", "t2_minutes", soa_t2_minutes, 0, 100000),

@@ -74,6 +74,7 @@ struct config {
 	char soa_business_days[32];        /* "mon-fri" */
 	char soa_business_hours[16];       /* "07:00-19:00" local */
 	char soa_utc_offset[8];            /* "-05:00": the region's standard time */
+	unsigned soa_dst;                  /* 1 = US daylight saving time on top of it */
 	char soa_holidays[CONFIG_STR * 4]; /* "2026-01-01,2026-07-03" */
 	unsigned soa_t1_minutes, soa_t2_minutes;             /* business minutes, long timers */
 	unsigned soa_short_t1_minutes, soa_short_t2_minutes; /* wireless */

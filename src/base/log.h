@@ -6,12 +6,16 @@
 #ifndef RINGER_BASE_LOG_H
 #define RINGER_BASE_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 /* Set the lowest level written. Default LOG_INFO. */
 void log_set_level(enum log_level level);
+
+/* Whether a line at level would be written (to skip building one that would not). */
+bool log_enabled(enum log_level level);
 
 /* Parse "debug", "info", "warn" or "error"; returns -1 for anything else. */
 int log_level_parse(const char *s);

@@ -11,6 +11,7 @@
 #include "db/db.h"
 #include "ivy/account.h"
 #include "ivy/ivy_store.h"
+#include "ivy/jwt.h"
 #include "ivy/oauth.h"
 
 static const struct ivy_actor cli_actor = { "cli", "local", 0 };
@@ -18,7 +19,23 @@ static const struct ivy_actor cli_actor = { "cli", "local", 0 };
 bool oauth_cmd_handles(const char *cmd)
 {
 	return strcmp(cmd, "oauth-client") == 0 || strcmp(cmd, "ivy-account") == 0 ||
-	       strcmp(cmd, "ivy-user") == 0 || strcmp(cmd, "ivy-audit") == 0;
+	       strcmp(cmd, "ivy-user") == 0 || strcmp(cmd, "ivy-audit") == 0 ||
+	       strcmp(cmd, "oauth-key") == 0;
+}
+
+/* ringer oauth-key rotate: a new signing key; the old one verifies until the next rotation. */
+static int cmd_key(const struct config *cfg, int argc, char **argv)
+{
+	if (argc != 1 || strcmp(argv[0], "rotate") != 0) {
+		fprintf(stderr, "usage: ringer oauth-key rotate   (then restart ringerd)\n");
+		return 2;
+	}
+	if ((mkdir(cfg->data_dir, 0750) != 0 && errno != EEXIST) ||
+	    ivy_jwt_rotate(cfg->data_dir) != 0 || ivy_jwt_init(cfg->data_dir) != 0)
+		return 1;
+	printf("rotated; restart ringerd to sign with the new key\n");
+	ivy_jwt_shutdown();
+	return 0;
 }
 
 static int open_db(const struct config *cfg, sqlite3 **db)
@@ -256,6 +273,8 @@ int oauth_cmd_main(const struct config *cfg, int argc, char **argv)
 	sqlite3 *db;
 	int rc;
 
+	if (strcmp(argv[0], "oauth-key") == 0)
+		return cmd_key(cfg, argc - 1, argv + 1);
 	if (open_db(cfg, &db) != 0)
 		return 1;
 	if (strcmp(argv[0], "oauth-client") == 0)

@@ -28,6 +28,7 @@
 #include "numdb/portover.h"
 #include "numdb/store.h"
 #include "soa/soa_api.h"
+#include "inventory/inventory_api.h"
 #include "telique/cnam.h"
 #include "telique/stirshaken_api.h"
 #include "telique/lsms_api.h"
@@ -320,7 +321,8 @@ int main(int argc, char **argv)
 	    lsms_api_mount(router) != 0 ||
 	    stirshaken_api_mount(router, &st.cfg) != 0 ||
 	    token_api_mount(router, &st.cfg) != 0 ||
-	    ivy_api_mount(router, &st.cfg) != 0 || soa_api_mount(router, &st.cfg) != 0) {
+	    ivy_api_mount(router, &st.cfg) != 0 || soa_api_mount(router, &st.cfg) != 0 ||
+	    inventory_api_mount(router, &st.cfg) != 0) {
 		log_error("cannot set up routes", NULL);
 		return 1;
 	}

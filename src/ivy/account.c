@@ -248,6 +248,21 @@ int account_set_status(sqlite3 *db, int64_t id, const char *status)
 	return sqlite3_changes(db) ? 0 : 1;
 }
 
+int account_move_status(sqlite3 *db, int64_t id, const char *from, const char *to)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(db, "UPDATE ivy_accounts SET status = ?3 WHERE id = ?1"
+			       " AND status = ?2", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, to, -1, SQLITE_STATIC);
+	if (step_done(db, st) != 0)
+		return -1;
+	return sqlite3_changes(db) ? 0 : 1;
+}
+
 int account_list_below(sqlite3 *db, const struct ivy_account *root,
 		       void (*fn)(const struct ivy_account *, void *), void *arg)
 {
@@ -410,7 +425,7 @@ int user_delete(sqlite3 *db, int64_t id)
 	if (rc == 0)
 		changed = sqlite3_changes(db);
 	if (rc == 0)
-		rc = exec_id(db, "UPDATE oauth_tokens SET revoked = 1 WHERE user_id = ?1", id);
+		rc = user_revoke_tokens(db, id);
 	if (rc == 0)
 		rc = exec_id(db, "DELETE FROM ivy_onetime WHERE user_id = ?1", id);
 	if (ivy_tx_end(db, rc) != 0)
@@ -420,7 +435,10 @@ int user_delete(sqlite3 *db, int64_t id)
 
 int user_revoke_tokens(sqlite3 *db, int64_t id)
 {
-	return exec_id(db, "UPDATE oauth_tokens SET revoked = 1 WHERE user_id = ?1", id);
+	/* Refresh tokens have rows; access tokens carry the generation this voids. */
+	if (exec_id(db, "UPDATE oauth_tokens SET revoked = 1 WHERE user_id = ?1", id) != 0)
+		return -1;
+	return exec_id(db, "UPDATE ivy_users SET token_gen = token_gen + 1 WHERE id = ?1", id);
 }
 
 int user_list(sqlite3 *db, int64_t account_id, void (*fn)(const struct ivy_user *, void *),
@@ -621,6 +639,16 @@ int onetime_use(sqlite3 *db, const char *kind, const char *token, int64_t *user_
 		return -1;
 	if (uid == 0)
 		return 1;
+	/* A used token voids the user's other ones of its kind (an older reset link). */
+	if (sqlite3_prepare_v2(db, "UPDATE ivy_onetime SET used = 1 WHERE user_id = ?1 AND kind = ?2"
+			       " AND used = 0", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, uid);
+	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return -1;
 	*user_id = uid;
 	return 0;
 }

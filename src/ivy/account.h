@@ -84,6 +84,13 @@ int account_update(sqlite3 *db, int64_t id, const struct account_update *u);
 /* Set the status of one account. Returns 0, 1 when there is none, or -1. */
 int account_set_status(sqlite3 *db, int64_t id, const char *status);
 
+/*
+ * Move an account from status from to status to, and only from there (so a
+ * confirmation cannot lift a suspension). Returns 0, 1 when it was not in
+ * from, or -1.
+ */
+int account_move_status(sqlite3 *db, int64_t id, const char *from, const char *to);
+
 /* Call fn for every account strictly below root, in id order. Returns 0 or -1. */
 int account_list_below(sqlite3 *db, const struct ivy_account *root,
 		       void (*fn)(const struct ivy_account *, void *), void *arg);

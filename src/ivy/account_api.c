@@ -251,6 +251,7 @@ static void accounts_status(struct http_req *req, struct http_resp *resp, const 
 	sqlite3 *db = ivy_db();
 	struct ivy_account a;
 	struct ivy_caller c;
+	int rc;
 
 	if (ivy_authorize(req, resp, PERM_CHILD_WRITE, &c) != 0 ||
 	    account_param(req, resp, &c, &a) != 0)
@@ -260,7 +261,19 @@ static void accounts_status(struct http_req *req, struct http_resp *resp, const 
 				"An account cannot change its own status.");
 		return;
 	}
-	if (account_set_status(db, a.id, status) != 0 || account_get(db, a.id, &a) != 0) {
+	/* Resume lifts a suspension only (an active account stays as it is): it does not
+	 * stand in for a confirmation. */
+	if (strcmp(status, "active") != 0)
+		rc = account_set_status(db, a.id, status);
+	else if (strcmp(a.status, "active") == 0)
+		rc = 0;
+	else
+		rc = account_move_status(db, a.id, "suspended", status);
+	if (rc == 1) {
+		http_resp_error(req, resp, 409, "INVALID_STATE", "The account is not suspended.");
+		return;
+	}
+	if (rc != 0 || account_get(db, a.id, &a) != 0) {
 		ivy_server_error(req, resp);
 		return;
 	}
@@ -349,10 +362,10 @@ static int user_fields(const json_t *b, struct ivy_user *u)
 	return 0;
 }
 
-/* Only an owner (or the account's own client) may make someone an owner. */
+/* Only an owner may make or change an owner; a client acting without a user may not. */
 static bool role_grantable(const struct ivy_caller *c, int role)
 {
-	return role != ROLE_OWNER || c->tok.user_id == 0 || c->user.role == ROLE_OWNER;
+	return role != ROLE_OWNER || (c->tok.user_id != 0 && c->user.role == ROLE_OWNER);
 }
 
 static void user_store_error(const struct http_req *req, struct http_resp *resp, int rc)
@@ -566,7 +579,8 @@ static void confirmation(struct http_req *req, struct http_resp *resp)
 
 	if (rc == 0 && (rc = user_get(db, uid, &u)) == 0) {
 		u.active = true;
-		if (user_save(db, &u) != 0 || account_set_status(db, u.account_id, "active") < 0) {
+		if (user_save(db, &u) != 0 ||
+		    account_move_status(db, u.account_id, "pending_confirmation", "active") < 0) {
 			ivy_server_error(req, resp);
 		} else {
 			anon_audit(req, "user.confirm", u.id, u.account_id);

@@ -11,6 +11,7 @@
 #include "../base/log.h"
 #include "../db/db.h"
 #include "account_api.h"
+#include "jwt.h"
 #include "oauth_api.h"
 
 static char db_path[512];
@@ -226,7 +227,7 @@ int ivy_api_mount(struct http_router *r, const struct config *cfg)
 	int rc;
 
 	settings_from(cfg);
-	if (account_crypto_init() != 0 ||
+	if (account_crypto_init() != 0 || ivy_jwt_init(cfg->data_dir) != 0 ||
 	    config_data_path(cfg, "ringer.db", db_path, sizeof(db_path)) != 0 ||
 	    mgmt_open(db_path, false, &db) != 0) {
 		log_error("ivy: cannot open ringer.db", NULL);
@@ -249,6 +250,7 @@ void ivy_api_shutdown(void)
 {
 	sqlite3 *db;
 
+	ivy_jwt_shutdown();
 	if (!db_key_made)
 		return;
 	/* The workers closed theirs when they ended; this thread may hold one too. */

@@ -60,6 +60,15 @@ static const char *const ivy_migrations[] = {
 	"  source TEXT NOT NULL, account_id INTEGER NOT NULL, action TEXT NOT NULL,"
 	"  target TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '');"
 	"CREATE INDEX ivy_audit_account ON ivy_audit(account_id);",
+	/*
+	 * 2: access tokens are signed JWTs with no row. Revoking one, or a whole
+	 * family, puts "j:JTI" or "f:FAMILY" here until no such token can still be
+	 * live; a user's token_gen rises to void all of that user's tokens.
+	 */
+	"CREATE TABLE oauth_revoked (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);"
+	"ALTER TABLE ivy_users ADD COLUMN token_gen INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX ivy_accounts_status ON ivy_accounts(status);"
+	"DELETE FROM oauth_tokens WHERE kind = 'a';",
 };
 
 int ivy_store_migrate(sqlite3 *db)

@@ -8,6 +8,7 @@
 
 #include "../base/clock.h"
 #include "../base/log.h"
+#include "jwt.h"
 
 static const char *const scope_names[] = { "read", "write", "admin" };
 static const char *const grant_names[] = { "client_credentials", "authorization_code",
@@ -317,6 +318,42 @@ static int token_insert(sqlite3 *db, const char *token, char kind, const char *c
 	return step_done(db, st);
 }
 
+/* The user's token generation: raising it voids every access token issued before. */
+static int user_gen(sqlite3 *db, int64_t user_id, int64_t *gen)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*gen = 0;
+	if (user_id == 0)
+		return 0;
+	if (sqlite3_prepare_v2(db, "SELECT token_gen FROM ivy_users WHERE id = ?1", -1, &st,
+			       NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, user_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*gen = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* A signed access token: nothing is stored for it. */
+static int access_sign(sqlite3 *db, const struct oauth_settings *s,
+		       const struct oauth_client *c, int64_t account_id, int64_t user_id,
+		       unsigned scopes, const char *family, char *out, size_t outlen)
+{
+	struct ivy_jwt j = { .account_id = account_id, .user_id = user_id, .scopes = scopes };
+
+	j.iat = j.nbf = clock_now();
+	j.exp = j.iat + s->access_ttl;
+	snprintf(j.client_id, sizeof(j.client_id), "%s", c->id);
+	snprintf(j.family, sizeof(j.family), "%s", family);
+	if (ivy_secret_new("", j.jti) != 0 || user_gen(db, user_id, &j.gen) != 0)
+		return -1;
+	return ivy_jwt_sign(&j, out, outlen);
+}
+
 /* Issue an access token, and a refresh token when with_refresh, in family. */
 static int issue(sqlite3 *db, const struct oauth_settings *s, const struct oauth_client *c,
 		 int64_t account_id, int64_t user_id, unsigned scopes, const char *family,
@@ -325,13 +362,12 @@ static int issue(sqlite3 *db, const struct oauth_settings *s, const struct oauth
 	struct oauth_issued o = { .expires_in = s->access_ttl, .scopes = scopes };
 	int64_t now = clock_now();
 
-	if (ivy_secret_new("iva_", o.access_token) != 0 ||
+	if (access_sign(db, s, c, account_id, user_id, scopes, family, o.access_token,
+			sizeof(o.access_token)) != 0 ||
 	    (with_refresh && ivy_secret_new("ivr_", o.refresh_token) != 0))
 		return OAUTH_SERVER_ERROR;
-	if (token_insert(db, o.access_token, 'a', c->id, account_id, user_id, scopes, family,
-			 now + s->access_ttl) != 0 ||
-	    (with_refresh && token_insert(db, o.refresh_token, 'r', c->id, account_id, user_id,
-					  scopes, family, now + s->refresh_ttl) != 0))
+	if (with_refresh && token_insert(db, o.refresh_token, 'r', c->id, account_id, user_id,
+					 scopes, family, now + s->refresh_ttl) != 0)
 		return OAUTH_SERVER_ERROR;
 	*out = o;
 	return 0;
@@ -410,6 +446,28 @@ int oauth_code_create(sqlite3 *db, const struct oauth_settings *s,
 	return 0;
 }
 
+/* Put "j:JTI" or "f:FAMILY" in the revoked set for as long as an access token can live. */
+static int revoked_add(sqlite3 *db, char kind, const char *id)
+{
+	char k[2] = { kind, '\0' };
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO oauth_revoked(id, expires_at)"
+			       " VALUES(?1 || ':' || ?2, ?3)", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, k, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, clock_now() + OAUTH_ACCESS_TTL_MAX);
+	if (step_done(db, st) != 0)
+		return -1;
+	/* Entries past every access token's lifetime say nothing any more. */
+	if (sqlite3_prepare_v2(db, "DELETE FROM oauth_revoked WHERE expires_at < ?1", -1, &st,
+			       NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, clock_now());
+	return step_done(db, st);
+}
+
 int oauth_family_revoke(sqlite3 *db, const char *family)
 {
 	sqlite3_stmt *st;
@@ -418,7 +476,9 @@ int oauth_family_revoke(sqlite3 *db, const char *family)
 			       &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, family, -1, SQLITE_STATIC);
-	return step_done(db, st);
+	if (step_done(db, st) != 0)
+		return -1;
+	return revoked_add(db, 'f', family);
 }
 
 struct code_row {
@@ -621,13 +681,75 @@ int oauth_grant_refresh(sqlite3 *db, const struct oauth_settings *s,
 	return ivy_tx_end(db, rc) == 0 ? 0 : rc == 0 ? OAUTH_SERVER_ERROR : rc;
 }
 
+/*
+ * A signed access token still stands: its client is not revoked, its user
+ * (if any) is active and on the same token generation, no account from the
+ * top down to its own is suspended or closed, and neither the token (jti)
+ * nor its family is in the revoked set. One query; the status index keeps
+ * the suspended-account check to the suspended accounts.
+ */
+static int jwt_standing(sqlite3 *db, const struct ivy_jwt *j)
+{
+	static const char sql[] =
+		"SELECT 1 FROM oauth_clients c JOIN ivy_accounts a ON a.id = ?2"
+		" LEFT JOIN ivy_users u ON u.id = ?3 WHERE c.id = ?1 AND c.revoked = 0"
+		" AND (?3 = 0 OR (u.active = 1 AND u.token_gen = ?4 AND u.account_id = ?2"
+		"  AND u.created_at <= ?7))"
+		" AND NOT EXISTS (SELECT 1 FROM ivy_accounts b WHERE b.status IN"
+		"  ('suspended', 'closed') AND substr(a.path, 1, length(b.path)) = b.path)"
+		" AND NOT EXISTS (SELECT 1 FROM oauth_revoked r"
+		"  WHERE r.id IN ('j:' || ?5, 'f:' || ?6))";
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+		log_error("sql failed", "err=\"%s\"", sqlite3_errmsg(db));
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, j->client_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, j->account_id);
+	sqlite3_bind_int64(st, 3, j->user_id);
+	sqlite3_bind_int64(st, 4, j->gen);
+	sqlite3_bind_text(st, 5, j->jti, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, j->family, -1, SQLITE_STATIC);
+	/* A user made after the token (a reused id) is not the one it was issued to. */
+	sqlite3_bind_int64(st, 7, j->iat);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+}
+
+static int access_lookup(sqlite3 *db, const char *token, struct oauth_token_info *out)
+{
+	struct ivy_jwt j;
+	int rc;
+
+	if (ivy_jwt_verify(token, &j) != 0)
+		return 1;
+	if ((rc = jwt_standing(db, &j)) != 0)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	snprintf(out->client_id, sizeof(out->client_id), "%s", j.client_id);
+	snprintf(out->jti, sizeof(out->jti), "%s", j.jti);
+	out->account_id = j.account_id;
+	out->user_id = j.user_id;
+	out->scopes = j.scopes;
+	out->issued_at = j.iat;
+	out->expires_at = j.exp;
+	return 0;
+}
+
 int oauth_token_lookup(sqlite3 *db, const char *token, struct oauth_token_info *out)
 {
 	char hash[IVY_HASH_HEX];
 	struct token_row r;
 	int rc;
 
-	if (token == NULL || strlen(token) > IVY_SECRET_MAX)
+	if (token == NULL)
+		return 1;
+	if (strncmp(token, "ivr_", 4) != 0)
+		return access_lookup(db, token, out);
+	if (strlen(token) > IVY_SECRET_MAX)
 		return 1;
 	ivy_hash_hex(token, hash);
 	if ((rc = token_load(db, hash, &r)) != 0)
@@ -635,7 +757,7 @@ int oauth_token_lookup(sqlite3 *db, const char *token, struct oauth_token_info *
 	if (r.revoked || r.rotated || !r.standing || r.expires_at <= clock_now())
 		return 1;
 	memset(out, 0, sizeof(*out));
-	out->refresh = r.kind == 'r';
+	out->refresh = true;
 	snprintf(out->client_id, sizeof(out->client_id), "%s", r.client_id);
 	out->account_id = r.account_id;
 	out->user_id = r.user_id;
@@ -649,19 +771,19 @@ int oauth_revoke(sqlite3 *db, const struct oauth_client *c, const char *token)
 {
 	char hash[IVY_HASH_HEX];
 	struct token_row r;
-	sqlite3_stmt *st;
+	struct ivy_jwt j;
 	int rc;
 
+	if (strncmp(token, "ivr_", 4) != 0) {
+		/* An access token: remember its jti until it would have expired anyway. */
+		if (ivy_jwt_verify(token, &j) != 0 || strcmp(j.client_id, c->id) != 0)
+			return 0; /* RFC 7009 2.1: invalid or not this client's; say nothing */
+		return revoked_add(db, 'j', j.jti);
+	}
 	ivy_hash_hex(token, hash);
 	if ((rc = token_load(db, hash, &r)) != 0)
 		return rc < 0 ? -1 : 0;
 	if (strcmp(r.client_id, c->id) != 0)
-		return 0; /* RFC 7009 2.1: not this client's to revoke; say nothing */
-	if (r.kind == 'r')
-		return oauth_family_revoke(db, r.family);
-	if (sqlite3_prepare_v2(db, "UPDATE oauth_tokens SET revoked = 1 WHERE hash = ?1", -1, &st,
-			       NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-	return step_done(db, st);
+		return 0;
+	return oauth_family_revoke(db, r.family);
 }

@@ -5,9 +5,11 @@
  * Each client belongs to an account and lists its redirect URIs, the grants
  * it may use and the scopes it may ask for.
  *
- * Access tokens are opaque: "iva_" and 32 random bytes, stored hashed with
- * their client, account, user, scopes and expiry. Checking one is one
- * indexed lookup, and revoking one takes effect on the next request.
+ * Access tokens are ES256-signed JWTs (jwt.h) that nothing is stored for.
+ * Checking one verifies the signature and times, then one query checks it
+ * still stands: client not revoked, user active on the same token generation,
+ * no suspended account above it, its jti and family not in the revoked set.
+ * So revocation and suspension take effect on the next request.
  * Refresh tokens ("ivr_") are opaque too, belong to a family started by the
  * grant that first issued one, and are rotated on every use: the used one is
  * marked rotated and a new pair is issued in the same family. Presenting a
@@ -27,6 +29,9 @@
 /* Scopes as bits; "read write admin" on the wire. */
 enum oauth_scope { OAUTH_READ = 1, OAUTH_WRITE = 2, OAUTH_ADMIN = 4 };
 #define OAUTH_ALL_SCOPES (OAUTH_READ | OAUTH_WRITE | OAUTH_ADMIN)
+
+/* The longest access token lifetime ivy.access_ttl allows; revoked ids are kept this long. */
+#define OAUTH_ACCESS_TTL_MAX 86400
 
 /* Grants as bits; their RFC 6749 names on the wire. */
 enum oauth_grant {
@@ -110,7 +115,7 @@ bool oauth_client_redirect_ok(const struct oauth_client *c, const char *uri);
 
 /* What a token endpoint answer carries. */
 struct oauth_issued {
-	char access_token[IVY_SECRET_MAX];
+	char access_token[1024];            /* a JWT (jwt.h) */
 	char refresh_token[IVY_SECRET_MAX]; /* "" when none was issued */
 	unsigned expires_in;
 	unsigned scopes;
@@ -161,6 +166,7 @@ int oauth_grant_refresh(sqlite3 *db, const struct oauth_settings *s,
 struct oauth_token_info {
 	bool refresh;         /* a refresh token, not an access token */
 	char client_id[IVY_SECRET_MAX];
+	char jti[IVY_SECRET_MAX]; /* an access token's id; "" for a refresh token */
 	int64_t account_id;
 	int64_t user_id;      /* 0 for client_credentials */
 	unsigned scopes;
@@ -181,7 +187,7 @@ int oauth_token_lookup(sqlite3 *db, const char *token, struct oauth_token_info *
  */
 int oauth_revoke(sqlite3 *db, const struct oauth_client *c, const char *token);
 
-/* Revoke every token of a family (reuse detection). Returns 0 or -1. */
+/* Revoke every token of a family (reuse detection), access tokens too. Returns 0 or -1. */
 int oauth_family_revoke(sqlite3 *db, const char *family);
 
 #endif

@@ -11,6 +11,7 @@
 #include "../base/log.h"
 #include "../base/text.h"
 #include "ivy_api.h"
+#include "jwt.h"
 
 /* ---- answers ---- */
 
@@ -560,7 +561,21 @@ static void authorize_post(struct http_req *req, struct http_resp *resp)
 	json_decref(p);
 }
 
-static struct http_route routes[5];
+/* The public keys access tokens are signed with, for resource servers (RFC 7517). */
+static void jwks(struct http_req *req, struct http_resp *resp)
+{
+	json_t *j = ivy_jwt_jwks();
+
+	if (j == NULL) {
+		ivy_server_error(req, resp);
+		return;
+	}
+	http_resp_json(resp, 200, j);
+	/* Short, so that a rotation (which needs a restart) is picked up soon. */
+	http_resp_header(resp, "Cache-Control", "public, max-age=300");
+}
+
+static struct http_route routes[6];
 
 int oauth_api_mount(struct http_router *r)
 {
@@ -574,5 +589,6 @@ int oauth_api_mount(struct http_router *r)
 					 authorize_get, false };
 	routes[4] = (struct http_route){ "POST", "/v2/oauth/authorize", HTTP_TEXT, f,
 					 authorize_post, true };
-	return http_router_add(r, routes, 5);
+	routes[5] = (struct http_route){ "GET", "/v2/oauth/jwks", HTTP_JSON, f, jwks, false };
+	return http_router_add(r, routes, 6);
 }

@@ -630,8 +630,11 @@ static long code_rank(const struct portstore *s, const struct ps_code *c, unsign
 	{
 		const uint64_t *w = (const uint64_t *)(const void *)d;
 		const uint16_t *rank = (const uint16_t *)(const void *)(d + BM_WORDS * 8u);
-		uint64_t word = w[line >> 6], bit = 1ull << (line & 63u);
+		uint64_t word, bit = 1ull << (line & 63u);
 
+		/* The rank sits 1.2 KiB past the word: fetch both lines at once, not in turn. */
+		__builtin_prefetch(&rank[line >> 6]);
+		word = w[line >> 6];
 		if ((word & bit) == 0)
 			return -1;
 		return (long)rank[line >> 6] + __builtin_popcountll(word & (bit - 1));
@@ -650,6 +653,14 @@ bool portstore_find(const struct portstore *s, uint64_t tn, uint32_t *profile)
 	if (slot == 0)
 		return false;
 	c = &s->codes[slot - 1];
+	/*
+	 * The profile index entry comes after the rank, which comes after the
+	 * bitmap: three misses in a row at national scale. Numbers spread evenly
+	 * enough over a code that its share of the code's lines is a good guess
+	 * at the rank, so that entry is fetched alongside the bitmap.
+	 */
+	__builtin_prefetch(s->pidx + ((uint64_t)c->first + (uint64_t)(tn % PS_LINES) * c->count /
+				      PS_LINES) * s->h->width);
 	r = code_rank(s, c, (unsigned)(tn % PS_LINES));
 	if (r < 0)
 		return false;

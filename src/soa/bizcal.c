@@ -174,14 +174,31 @@ static int64_t floor_div(int64_t a, int64_t b)
 	return a >= 0 ? a / b : -((-a + b - 1) / b);
 }
 
+void bizcal_set_us_dst(struct bizcal *cal, bool on)
+{
+	cal->us_dst = on;
+}
+
+int bizcal_offset_at(const struct bizcal *cal, int64_t t)
+{
+	int std = cal->utc_offset_min;
+
+	return cal->us_dst && clock_us_dst(t, std * 60) ? std + 60 : std;
+}
+
 int64_t bizcal_day(const struct bizcal *cal, int64_t t)
 {
-	return floor_div(t + (int64_t)cal->utc_offset_min * 60, 86400);
+	return floor_div(t + (int64_t)bizcal_offset_at(cal, t) * 60, 86400);
 }
 
 int64_t bizcal_instant(const struct bizcal *cal, int64_t day, int min)
 {
-	return day * 86400 + (int64_t)min * 60 - (int64_t)cal->utc_offset_min * 60;
+	int64_t std = day * 86400 + (int64_t)min * 60 - (int64_t)cal->utc_offset_min * 60;
+
+	/* Daylight reading first: it is right whenever daylight time is in force then. */
+	if (cal->us_dst && clock_us_dst(std - 3600, cal->utc_offset_min * 60))
+		return std - 3600;
+	return std;
 }
 
 bool bizcal_is_business_day(const struct bizcal *cal, int64_t day)

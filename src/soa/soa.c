@@ -17,6 +17,7 @@
 #include "../base/clock.h"
 #include "../base/log.h"
 #include "../base/tn.h"
+#include "../inventory/inventory.h"
 #include "../numdb/numdb.h"
 #include "../numdb/portover.h"
 #include "../numdb/store.h"
@@ -57,6 +58,7 @@ int soa_init(const struct config *cfg, char *err, size_t errlen)
 	if (bizcal_parse(&S.cal, cfg->soa_business_days, cfg->soa_business_hours,
 			 cfg->soa_utc_offset, cfg->soa_holidays, err, errlen) != 0)
 		return -1;
+	bizcal_set_us_dst(&S.cal, cfg->soa_dst != 0);
 	if (hhmm(cfg->soa_conflict_restrict, &restrict_min) != 0) {
 		snprintf(err, errlen, "soa.conflict_restrict \"%s\" is not HH:MM",
 			 cfg->soa_conflict_restrict);
@@ -246,6 +248,9 @@ static int broadcast(sqlite3 *db, struct sv *sv, int64_t now)
 				       now);
 		if (rc == 0 && ok && !sv->disconnecting)
 			rc = supersede(db, sv, now);
+		if (rc == 0 && ok && !sv->disconnecting) /* inventories of both SPIDs */
+			rc = inventory_port_activated(db, sv->tn, sv->old_spid, sv->new_spid,
+						      sv->lrn, now);
 	}
 	if (rc != 0) {
 		soa_store_rollback(db);

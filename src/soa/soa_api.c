@@ -2,7 +2,8 @@
  *
  * Handlers check the body against the contract (required fields present and
  * well formed) before anything reaches the service; a body that fails
- * answers 400 and changes nothing. Bodies are JSON.
+ * answers 400 and changes nothing. Bodies are JSON or XML (soa_xml.h); the
+ * answer is XML when the body is or the client's Accept asks for it.
  */
 #include "soa_api.h"
 
@@ -17,8 +18,10 @@
 #include "../base/clock.h"
 #include "../base/log.h"
 #include "../base/tn.h"
+#include "../numdb/numdb.h"
 #include "soa.h"
 #include "soa_store.h"
+#include "soa_xml.h"
 
 #define EVENTS_LIMIT 500
 
@@ -35,7 +38,28 @@ static const struct http_family family = {
 
 /* ---- answers ---- */
 
-static void answer(struct http_resp *resp, unsigned status, const char *msg, json_t *data)
+/* Answer j (takes the reference) in the request's format: XML under root, or JSON. */
+static void reply(const struct http_req *req, struct http_resp *resp, unsigned status,
+		  const char *root, json_t *j)
+{
+	char *xml;
+
+	if (req->fmt != HTTP_XML) {
+		http_resp_json(resp, status, j);
+		return;
+	}
+	xml = j ? soa_xml_render(root, j) : NULL;
+	json_decref(j);
+	if (xml == NULL) {
+		http_resp_text(resp, 500, "Internal server error");
+		return;
+	}
+	http_resp_xml(resp, status, xml);
+	free(xml);
+}
+
+static void answer(const struct http_req *req, struct http_resp *resp, unsigned status,
+		   const char *msg, json_t *data)
 {
 	char ts[32];
 	json_t *j;
@@ -44,7 +68,7 @@ static void answer(struct http_resp *resp, unsigned status, const char *msg, jso
 	j = json_pack("{s:s, s:s, s:s}", "status", "SUCCESS", "message", msg, "timestamp", ts);
 	if (data)
 		json_object_set_new(j, "data", data);
-	http_resp_json(resp, status, j);
+	reply(req, resp, status, "SoaResponse", j);
 }
 
 static void bad(struct http_req *req, struct http_resp *resp, const char *msg)
@@ -73,7 +97,7 @@ static void answer_result(struct http_req *req, struct http_resp *resp,
 		http_resp_error(req, resp, res->http, res->code, res->msg);
 		return;
 	}
-	answer(resp, res->http, res->msg, res->sv.id ? sv_json(&res->sv) : NULL);
+	answer(req, resp, res->http, res->msg, res->sv.id ? sv_json(&res->sv) : NULL);
 }
 
 /* ---- authentication: the token's SPIDs become the caller ---- */
@@ -85,10 +109,23 @@ struct call {
 	json_t *body; /* POSTs */
 };
 
+static bool media_is_xml(const char *v)
+{
+	return v && (strcasestr(v, "application/xml") || strcasestr(v, "text/xml"));
+}
+
+/* XML answers when the body is XML or the client asks for XML (teliport.yaml allows both). */
+static bool wants_xml(const struct http_req *req)
+{
+	return media_is_xml(http_header(req, "Content-Type")) ||
+	       media_is_xml(http_header(req, "Accept"));
+}
+
 static int begin(struct http_req *req, struct http_resp *resp, const char *scope,
 		 struct call *k)
 {
 	memset(k, 0, sizeof(*k));
+	req->fmt = wants_xml(req) ? HTTP_XML : HTTP_JSON;
 	if (token_request_or_respond(req, resp, NULL, scope, &k->tok) != 0)
 		return -1;
 	k->db = token_api_db();
@@ -103,10 +140,19 @@ static int begin(struct http_req *req, struct http_resp *resp, const char *scope
 
 static int begin_post(struct http_req *req, struct http_resp *resp, struct call *k)
 {
+	char msg[160];
 	json_error_t e;
 
 	if (begin(req, resp, SOA_SCOPE_WRITE, k) != 0)
 		return -1;
+	if (media_is_xml(http_header(req, "Content-Type"))) {
+		k->body = soa_xml_parse(req->body, req->body_len, msg, sizeof(msg));
+		if (k->body == NULL) {
+			bad(req, resp, msg);
+			return -1;
+		}
+		return 0;
+	}
 	k->body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &e);
 	if (!json_is_object(k->body)) {
 		json_decref(k->body);
@@ -272,7 +318,8 @@ static int create_parse(struct http_req *req, struct http_resp *resp, const json
 		bad(req, resp, "lrn is required for an intra-provider port");
 		return -1;
 	}
-	rq->wireless = json_is_true(json_object_get(b, "wireless"));
+	rq->wireless = json_is_true(json_object_get(b, "wireless")) ||
+		       (field(b, "wireless") && strcmp(field(b, "wireless"), "true") == 0);
 	rq->intra = intra;
 	return 0;
 }
@@ -330,8 +377,13 @@ static int cause_of(const json_t *b, const char *type)
 {
 	json_int_t c = json_integer_value(json_object_get(b, "causeCode"));
 
+	const char *text = field(b, "causeCode");
+
 	if (json_is_integer(json_object_get(b, "causeCode")))
 		return (int)c;
+	if (text && strlen(text) == 2 && isdigit((unsigned char)text[0]) &&
+	    isdigit((unsigned char)text[1]))
+		return atoi(text);
 	if (strcmp(type, "AUTHORIZATION") == 0)
 		return 50;
 	if (strcmp(type, "DUPLICATE") == 0)
@@ -470,6 +522,30 @@ static int spid_allowed(struct http_req *req, struct http_resp *resp, struct cal
 	return -1;
 }
 
+/*
+ * Network data belongs to the carrier that holds the numbers: an NPA-NXX is
+ * opened by its LERG code holder, and an LRN must be a number of the SPID's
+ * own (its code or pooled block). Otherwise one carrier could claim another's
+ * codes and LRNs and lock the holder out.
+ */
+static bool holds_code(unsigned npanxx, const char *spid)
+{
+	struct numdb *g = numdb_acquire();
+	const struct cocode_info *ci = g ? numdb_cocode(g, npanxx) : NULL;
+	bool ok = ci && ci->ocn && strcmp(ci->ocn, spid) == 0;
+
+	numdb_release(g);
+	return ok;
+}
+
+static bool holds_lrn(sqlite3 *db, uint64_t lrn, const char *spid)
+{
+	char holder[5];
+	uint64_t routed;
+
+	return soa_current_provider(db, lrn, holder, &routed) == 0 && strcmp(holder, spid) == 0;
+}
+
 static void soa_lrn_create_h(struct http_req *req, struct http_resp *resp)
 {
 	char spid[5];
@@ -482,9 +558,14 @@ static void soa_lrn_create_h(struct http_req *req, struct http_resp *resp)
 	if (tn_field(req, resp, k.body, "lrn", &lrn) || spid_field(req, resp, k.body, "spid", spid) ||
 	    text_field(req, resp, k.body, "name", 200) || spid_allowed(req, resp, &k, spid))
 		goto out;
+	if (!holds_lrn(k.db, lrn, spid)) {
+		http_resp_error(req, resp, 403, "LRN_NOT_HELD",
+				"the LRN is not a number of the SPID's own codes or blocks");
+		goto out;
+	}
 	rc = soa_lrn_add(k.db, lrn, spid, field(k.body, "name"), clock_now());
 	if (rc == 0)
-		answer(resp, 201, "LRN created", json_pack("{s:s, s:s}", "lrn",
+		answer(req, resp, 201, "LRN created", json_pack("{s:s, s:s}", "lrn",
 							   field(k.body, "lrn"), "spid", spid));
 	else if (rc == 1)
 		http_resp_error(req, resp, 409, "LRN_EXISTS", "the LRN is already registered");
@@ -508,7 +589,7 @@ static void soa_lrn_remove_h(struct http_req *req, struct http_resp *resp)
 		goto out;
 	rc = soa_lrn_remove(k.db, lrn, spid);
 	if (rc == 0)
-		answer(resp, 200, "LRN removed", NULL);
+		answer(req, resp, 200, "LRN removed", NULL);
 	else if (rc == 1)
 		http_resp_error(req, resp, 404, "NOT_FOUND", "the SPID has no such LRN");
 	else if (rc == 2)
@@ -539,9 +620,14 @@ static void soa_npanxx_create_h(struct http_req *req, struct http_resp *resp)
 	if (spid_field(req, resp, k.body, "spid", spid) || spid_allowed(req, resp, &k, spid) ||
 	    date_field(req, resp, k.body, "effectiveDate", &day))
 		goto out;
+	if (!holds_code((unsigned)npanxx, spid)) {
+		http_resp_error(req, resp, 403, "NPANXX_NOT_HELD",
+				"the SPID is not the LERG holder of the NPA-NXX");
+		goto out;
+	}
 	rc = soa_npanxx_add(k.db, (unsigned)npanxx, spid, day * 86400, clock_now());
 	if (rc == 0)
-		answer(resp, 200, "NPA-NXX open for porting", NULL);
+		answer(req, resp, 200, "NPA-NXX open for porting", NULL);
 	else if (rc == 1)
 		http_resp_error(req, resp, 409, "NPANXX_EXISTS", "another SPID opened the NPA-NXX");
 	else
@@ -567,8 +653,8 @@ static void soa_events_h(struct http_req *req, struct http_resp *resp)
 		http_resp_error(req, resp, 500, "SERVER_ERROR", "events could not be read");
 		return;
 	}
-	http_resp_json(resp, 200, json_pack("{s:o, s:I}", "events", items, "totalCount",
-					    (json_int_t)total));
+	reply(req, resp, 200, "SoaEventsResponse",
+	      json_pack("{s:o, s:I}", "events", items, "totalCount", (json_int_t)total));
 }
 
 static void soa_event_ack_h(struct http_req *req, struct http_resp *resp)
@@ -588,7 +674,7 @@ static void soa_event_ack_h(struct http_req *req, struct http_resp *resp)
 	}
 	rc = soa_event_ack(k.db, recno, k.c.spids, k.c.n);
 	if (rc == 0)
-		answer(resp, 200, "event acknowledged", json_pack("{s:I}", "recno",
+		answer(req, resp, 200, "event acknowledged", json_pack("{s:I}", "recno",
 								  (json_int_t)recno));
 	else
 		http_resp_error(req, resp, rc == 1 ? 404 : 500, rc == 1 ? "NOT_FOUND" :
@@ -658,7 +744,7 @@ static void query_common(struct http_req *req, struct http_resp *resp, uint64_t 
 		http_resp_error(req, resp, 404, "NOT_FOUND", "no port request for this number");
 		return;
 	}
-	http_resp_json(resp, 200, query_json(k, &sv));
+	reply(req, resp, 200, "SoaQueryResponse", query_json(k, &sv));
 }
 
 static void soa_query_get_h(struct http_req *req, struct http_resp *resp)
@@ -710,8 +796,9 @@ static void soa_status_h(struct http_req *req, struct http_resp *resp)
 	clock_format_rfc3339(sv.created_at, created, sizeof(created));
 	clock_format_rfc3339(sv.due, due, sizeof(due));
 	due[10] = '\0';
-	http_resp_json(resp, 200, json_pack("{s:s, s:s, s:s, s:{s:b, s:s, s:s}, s:s, s:i}",
-		"tn", tn, "status", number_status(&sv), "currentSpid",
+	reply(req, resp, 200, "SoaStatusResponse",
+	      json_pack("{s:s, s:s, s:s, s:{s:b, s:s, s:s}, s:s, s:i}", "tn", tn, "status",
+		number_status(&sv), "currentSpid",
 		sv.status == SV_ACTIVE || sv.status == SV_DISCONNECT_PENDING ? sv.new_spid :
 		sv.old_spid, "portStatus", "inProgress", sv_status_open(sv.status),
 		"requestDate", created, "targetDate", due, "npacStatus",
@@ -733,8 +820,8 @@ static void soa_spid_h(struct http_req *req, struct http_resp *resp)
 	}
 	tn_format(n, tn);
 	tn_format(lrn, lrn_s);
-	http_resp_json(resp, 200, json_pack("{s:s, s:s, s:s}", "tn", tn, "spid", spid, "lrn",
-					    lrn_s));
+	reply(req, resp, 200, "SoaSpidResponse",
+	      json_pack("{s:s, s:s, s:s}", "tn", tn, "spid", spid, "lrn", lrn_s));
 }
 
 static void ready_common(struct http_req *req, struct http_resp *resp, struct call *k,
@@ -753,8 +840,9 @@ static void ready_common(struct http_req *req, struct http_resp *resp, struct ca
 		http_resp_error(req, resp, 500, "SERVER_ERROR", "the database failed");
 		return;
 	}
-	http_resp_json(resp, 200, json_pack("{s:s, s:I, s:o}", "spid", spid, "totalCount",
-					    (json_int_t)json_array_size(items), "numbers", items));
+	reply(req, resp, 200, "SoaActivationReadyResponse",
+	      json_pack("{s:s, s:I, s:o}", "spid", spid, "totalCount",
+			(json_int_t)json_array_size(items), "numbers", items));
 }
 
 static void soa_ready_get_h(struct http_req *req, struct http_resp *resp)
@@ -851,6 +939,7 @@ int soa_api_mount(struct http_router *r, const struct config *cfg)
 	char err[300];
 	sqlite3 *db;
 
+	soa_xml_init();
 	if (soa_init(cfg, err, sizeof(err)) != 0) {
 		log_error("soa settings refused", "err=\"%s\"", err);
 		return -1;
@@ -878,4 +967,5 @@ void soa_api_shutdown(void)
 		sched.running = false;
 	}
 	soa_shutdown();
+	soa_xml_cleanup();
 }

@@ -256,7 +256,11 @@ int soa_sv_for_tn(sqlite3 *db, uint64_t tn, bool open_only, struct sv *out)
 
 	if (rc != 1 || open_only)
 		return rc;
-	return soa_sv_routed(db, tn, out);
+	rc = soa_sv_routed(db, tn, out);
+	if (rc != 1)
+		return rc;
+	/* A number with nothing open or routed still shows its last port (canceled, old). */
+	return select_one(db, "WHERE tn = ?1 ORDER BY id DESC LIMIT 1", (int64_t)tn, out);
 }
 
 int soa_sv_routed(sqlite3 *db, uint64_t tn, struct sv *out)

@@ -48,7 +48,8 @@ int soa_sv_get(sqlite3 *db, int64_t id, struct sv *out);
 /*
  * The number's SV that is still open (pending, conflict, cancel-pending,
  * sending, failed, partial-failure), else its routed one (active or
- * disconnect-pending) when open_only is false. Returns 0, 1 when none, -1.
+ * disconnect-pending), else its latest (canceled, old) when open_only is
+ * false. Returns 0, 1 when none, -1.
  */
 int soa_sv_for_tn(sqlite3 *db, uint64_t tn, bool open_only, struct sv *out);
 

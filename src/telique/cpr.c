@@ -678,31 +678,6 @@ struct walk {
 	const char *section;
 };
 
-/* Epoch seconds of 02:00 on a Sunday, UTC clock: n = 1 is the month's first Sunday. */
-static int64_t nth_sunday_2am(int year, unsigned mon, int n)
-{
-	int64_t day = clock_days_from_civil(year, mon, 1);
-	int64_t wday = ((day % 7) + 11) % 7; /* 1970-01-01 was a Thursday */
-
-	day += (7 - wday) % 7 + 7 * (n - 1);
-	return day * 86400 + 2 * 3600;
-}
-
-/*
- * US rule: daylight time starts the second Sunday of March at 02:00 standard
- * time and ends the first Sunday of November at 02:00 daylight time.
- */
-static bool dst_in_force(int64_t now, int std_s)
-{
-	struct clock_tm tm;
-	int64_t start, end;
-
-	clock_split(now + std_s, &tm);
-	start = nth_sunday_2am(tm.year, 3, 2) - std_s;
-	end = nth_sunday_2am(tm.year, 11, 1) - (std_s + 3600);
-	return now >= start && now < end;
-}
-
 static int walk_clock(struct walk *w, const json_t *record)
 {
 	int std;
@@ -715,7 +690,7 @@ static int walk_clock(struct walk *w, const json_t *record)
 	    !json_is_boolean(dst))
 		return -1;
 	w->offset = std;
-	if (json_is_true(dst) && dst_in_force(w->call->now, std * 60))
+	if (json_is_true(dst) && clock_us_dst(w->call->now, std * 60))
 		w->offset += 60;
 	clock_split(w->call->now + (int64_t)w->offset * 60, &w->local);
 	return 0;

@@ -110,7 +110,8 @@ static json_t *tn_json(uint64_t tn)
 static void lrn_plain(struct http_req *req, struct http_resp *resp)
 {
 	struct lrn_answer a;
-	char line[32], lrn[TN_STR_LEN + 1];
+	char line[TN_STR_LEN + 1 + sizeof(a.spid)]; /* "lrn;spid" */
+	size_t spid_len;
 	struct numdb *g;
 	uint64_t tn;
 
@@ -120,12 +121,15 @@ static void lrn_plain(struct http_req *req, struct http_resp *resp)
 		return;
 	numdb_lrn(g, tn, &a);
 	numdb_release(g);
-	tn_format(a.lrn, lrn);
-	if (a.spid[0])
-		snprintf(line, sizeof(line), "%s;%s", lrn, a.spid);
-	else
-		snprintf(line, sizeof(line), "%s", lrn);
-	http_resp_text(resp, 200, line);
+	/* Built by hand: this is the hottest handler, and snprintf was a tenth of it. */
+	tn_format(a.lrn, line);
+	spid_len = strnlen(a.spid, sizeof(a.spid) - 1);
+	if (spid_len) {
+		line[TN_STR_LEN] = ';';
+		memcpy(line + TN_STR_LEN + 1, a.spid, spid_len);
+	}
+	http_resp_set(resp, 200, "text/plain", line, spid_len ? TN_STR_LEN + 1 + spid_len
+							  : TN_STR_LEN);
 }
 
 static void lrn_json(struct http_req *req, struct http_resp *resp)

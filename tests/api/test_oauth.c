@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "harness.h"
 
@@ -184,7 +185,7 @@ static long form(const char *path, const char *body, json_t **out)
 static long bearer(const char *method, const char *path, const char *tok, const char *body,
 		   json_t **out)
 {
-	char h[160];
+	char h[1100];
 	const char *hdrs[] = { h, "Content-Type: application/json", NULL };
 	struct harness_req req = { .method = method, .path = path, .headers = hdrs,
 				   .body = body, .body_len = body ? strlen(body) : 0 };
@@ -208,7 +209,7 @@ static void password_token(const char *user, char *at, char *rt)
 	snprintf(body, sizeof(body), "grant_type=password&username=%s&password=correct+horse+"
 		 "battery&client_id=%s&client_secret=%s", user, W.conf.id, W.conf.secret);
 	assert_int_equal(form("/v2/oauth/token", body, &j), 200);
-	snprintf(at, 80, "%s", json_string_value(json_object_get(j, "access_token")));
+	snprintf(at, 1024, "%s", json_string_value(json_object_get(j, "access_token")));
 	if (rt)
 		snprintf(rt, 80, "%s", json_string_value(json_object_get(j, "refresh_token")));
 	json_decref(j);
@@ -223,7 +224,7 @@ static const char *err_of(json_t *j)
 
 static void test_client_credentials(void **state)
 {
-	char body[400], basic[300], at[80];
+	char body[400], basic[300], at[1024];
 	json_t *j;
 
 	/* JSON body */
@@ -289,7 +290,7 @@ static void test_client_credentials(void **state)
 
 static void test_scope_enforced(void **state)
 {
-	char body[300], at[80];
+	char body[300], at[1024];
 	json_t *j;
 
 	/* A read-scoped token of an owner may read but not write. */
@@ -314,7 +315,7 @@ static void test_scope_enforced(void **state)
 
 static void test_refresh_rotation_reuse(void **state)
 {
-	char at[80], rt[80], body[400], at2[80], rt2[80];
+	char at[1024], rt[80], body[400], at2[1024], rt2[80];
 	json_t *j;
 
 	password_token("p%40example.com", at, rt);
@@ -364,7 +365,7 @@ static void code_from(const char *loc, char *code, size_t len)
 
 static void test_authorization_code_pkce(void **state)
 {
-	char path[600], body[800], loc[400], code[80], at[80];
+	char path[600], body[800], loc[400], code[80], at[1024];
 	struct harness_resp r;
 	json_t *j;
 
@@ -425,7 +426,7 @@ static void test_authorization_code_pkce(void **state)
 
 static void test_revoke_introspect(void **state)
 {
-	char at[80], body[400];
+	char at[1024], body[1500];
 	json_t *j;
 
 	password_token("p%40example.com", at, NULL);
@@ -466,7 +467,7 @@ static void test_account_matrix(void **state)
 					   "s%40example.com" };
 	/* allowed[caller][target account]: P sees all three, C and S only themselves. */
 	static const int allowed[3][3] = { { 1, 1, 1 }, { 0, 1, 0 }, { 0, 0, 1 } };
-	char tok[3][80], path[64];
+	char tok[3][1024], path[64];
 	json_t *j;
 
 	for (int i = 0; i < 3; i++)
@@ -526,7 +527,7 @@ static void test_account_matrix(void **state)
 
 static void test_signup_confirm_reset(void **state)
 {
-	char body[400], tok[80];
+	char body[1500], tok[1024];
 	json_t *j;
 
 	assert_int_equal(post("/v2/sign-up", "application/json", NULL, "{\"name\":\"New Co\","
@@ -592,9 +593,25 @@ static void test_login_throttled(void **state)
 }
 
 /* A restart an hour later, and a token from before is expired. */
+/* An independent client (tests/oauth/authcode.sh: curl, openssl, sed) completes the flow. */
+static void test_authcode_script(void **state)
+{
+	const char *src = getenv("RINGER_SOURCE_ROOT");
+	char cmd[HARNESS_PATH_MAX * 3];
+	int rc;
+
+	assert_non_null(src);
+	snprintf(cmd, sizeof(cmd), "AUTHCODE_PASSWORD='%s' NO_PROXY=127.0.0.1 sh %s/tests/oauth/"
+		 "authcode.sh http://127.0.0.1:%u %s %s c@example.com read >>%s 2>&1", PW, src,
+		 W.d.port, W.pub.id, REDIRECT, W.log);
+	rc = system(cmd);
+	assert_true(WIFEXITED(rc));
+	assert_int_equal(WEXITSTATUS(rc), 0);
+}
+
 static void test_expiry(void **state)
 {
-	char at[80], body[400];
+	char at[1024], body[1500];
 	json_t *j;
 
 	password_token("c%40example.com", at, NULL);
@@ -616,6 +633,7 @@ int main(void)
 		cmocka_unit_test(test_scope_enforced),
 		cmocka_unit_test(test_refresh_rotation_reuse),
 		cmocka_unit_test(test_authorization_code_pkce),
+		cmocka_unit_test(test_authcode_script),
 		cmocka_unit_test(test_revoke_introspect),
 		cmocka_unit_test(test_account_matrix),
 		cmocka_unit_test(test_signup_confirm_reset),

@@ -15,7 +15,10 @@
 #include "db/db.h"
 #include "ivy/account.h"
 #include "ivy/ivy_store.h"
+#include "ivy/jwt.h"
 #include "ivy/oauth.h"
+
+#include <sys/stat.h>
 
 #define T0 1893456000 /* 2030-01-01T00:00:00Z */
 
@@ -36,7 +39,7 @@ static int setup(void **state)
 	snprintf(path, sizeof(path), "%s/ringer.db", dir);
 	snprintf(wal, sizeof(wal), "%s-wal", path);
 	clock_start_at(T0);
-	if (account_crypto_init() != 0 || mgmt_open(path, false, &db) != 0 ||
+	if (account_crypto_init() != 0 || ivy_jwt_init(dir) != 0 || mgmt_open(path, false, &db) != 0 ||
 	    ivy_store_migrate(db) != 0 ||
 	    account_create(db, 0, "Reseller", "r@example.com", "active", &root_acct) != 0)
 		return -1;
@@ -54,6 +57,7 @@ static int teardown(void **state)
 	char cmd[200];
 
 	sqlite3_close(db);
+	ivy_jwt_shutdown();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	clock_reset();
 	return system(cmd) == 0 ? 0 : -1;
@@ -154,10 +158,11 @@ static void test_hashing(void **state)
 
 	client_new(true, OAUTH_GRANT_CLIENT_CREDENTIALS, OAUTH_READ, &c, secret);
 	assert_int_equal(oauth_grant_client_credentials(db, &S, &c, "read", &t), 0);
-	assert_int_equal(count_rows("SELECT count(*) FROM oauth_tokens WHERE hash = ?1",
-				    t.access_token), 0);
+	/* A signed access token: three parts, and nothing stored for it. */
+	assert_int_equal(strncmp(t.access_token, "eyJ", 3), 0);
+	assert_non_null(strchr(strchr(t.access_token, '.') + 1, '.'));
 	ivy_hash_hex(t.access_token, hash);
-	assert_int_equal(count_rows("SELECT count(*) FROM oauth_tokens WHERE hash = ?1", hash), 1);
+	assert_int_equal(count_rows("SELECT count(*) FROM oauth_tokens WHERE hash = ?1", hash), 0);
 	assert_int_equal(count_rows("SELECT count(*) FROM oauth_clients WHERE secret_hash = ?1",
 				    secret), 0);
 	assert_int_equal(count_rows("SELECT count(*) FROM ivy_users WHERE email = ?1"
@@ -266,6 +271,103 @@ static void test_code_flow(void **state)
 	clock_start_at(T0);
 }
 
+static void make_claims(struct ivy_jwt *j, int64_t iat, int64_t nbf, int64_t exp)
+{
+	memset(j, 0, sizeof(*j));
+	snprintf(j->jti, sizeof(j->jti), "jti-1");
+	snprintf(j->client_id, sizeof(j->client_id), "ivc_x");
+	snprintf(j->family, sizeof(j->family), "fam");
+	j->account_id = root_acct;
+	j->scopes = OAUTH_READ;
+	j->iat = iat;
+	j->nbf = nbf;
+	j->exp = exp;
+}
+
+static void test_jwt_keys_and_times(void **state)
+{
+	char tok[IVY_JWT_MAX], bad[IVY_JWT_MAX], kpath[200];
+	struct ivy_jwt j, got;
+	struct stat sb;
+	json_t *jwks;
+
+	snprintf(kpath, sizeof(kpath), "%s/ivy-jwt-current.pem", dir);
+	assert_int_equal(stat(kpath, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	make_claims(&j, T0, T0, T0 + 300);
+	assert_int_equal(ivy_jwt_sign(&j, tok, sizeof(tok)), 0);
+	assert_int_equal(ivy_jwt_verify(tok, &got), 0);
+	assert_int_equal(got.account_id, root_acct);
+	assert_string_equal(got.jti, "jti-1");
+	assert_string_equal(got.family, "fam");
+	/* One changed character in the payload or the signature: refused. */
+	snprintf(bad, sizeof(bad), "%s", tok);
+	bad[strchr(bad, '.') - bad + 5] ^= 1;
+	assert_int_equal(ivy_jwt_verify(bad, &got), 1);
+	snprintf(bad, sizeof(bad), "%s", tok);
+	bad[strlen(bad) - 3] = bad[strlen(bad) - 3] == 'A' ? 'B' : 'A';
+	assert_int_equal(ivy_jwt_verify(bad, &got), 1);
+	/* alg "none" with the same payload. */
+	snprintf(bad, sizeof(bad), "eyJhbGciOiJub25lIn0%.*s.", (int)(strrchr(tok, '.') - strchr(tok, '.')),
+		 strchr(tok, '.'));
+	assert_int_equal(ivy_jwt_verify(bad, &got), 1);
+	/* exp, nbf and iat against the clock. */
+	clock_start_at(T0 + 300);
+	assert_int_equal(ivy_jwt_verify(tok, &got), 1);
+	clock_start_at(T0);
+	make_claims(&j, T0, T0 + 10, T0 + 300);
+	assert_int_equal(ivy_jwt_sign(&j, bad, sizeof(bad)), 0);
+	assert_int_equal(ivy_jwt_verify(bad, &got), 1);
+	make_claims(&j, T0 + 10, T0, T0 + 300);
+	assert_int_equal(ivy_jwt_sign(&j, bad, sizeof(bad)), 0);
+	assert_int_equal(ivy_jwt_verify(bad, &got), 1);
+	/* After a rotation the old key still verifies; after two it does not. */
+	assert_int_equal(ivy_jwt_rotate(dir), 0);
+	assert_int_equal(ivy_jwt_init(dir), 0);
+	assert_int_equal(ivy_jwt_verify(tok, &got), 0);
+	jwks = ivy_jwt_jwks();
+	assert_int_equal(json_array_size(json_object_get(jwks, "keys")), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+		json_object_get(jwks, "keys"), 0), "alg")), "ES256");
+	assert_null(json_object_get(json_array_get(json_object_get(jwks, "keys"), 0), "d"));
+	json_decref(jwks);
+	assert_int_equal(ivy_jwt_rotate(dir), 0);
+	assert_int_equal(ivy_jwt_init(dir), 0);
+	assert_int_equal(ivy_jwt_verify(tok, &got), 1);
+}
+
+static void test_access_revocation(void **state)
+{
+	char secret[IVY_SECRET_MAX];
+	struct oauth_token_info info;
+	struct oauth_client c, other;
+	struct oauth_issued t1, t2;
+
+	client_new(true, OAUTH_GRANT_PASSWORD | OAUTH_GRANT_CLIENT_CREDENTIALS, OAUTH_READ, &c,
+		   secret);
+	client_new(true, OAUTH_GRANT_CLIENT_CREDENTIALS, OAUTH_READ, &other, secret);
+	assert_int_equal(oauth_grant_client_credentials(db, &S, &c, NULL, &t1), 0);
+	assert_int_equal(oauth_grant_client_credentials(db, &S, &c, NULL, &t2), 0);
+	/* RFC 7009: another client's revocation is ignored; the owner's voids only that jti. */
+	assert_int_equal(oauth_revoke(db, &other, t1.access_token), 0);
+	assert_int_equal(oauth_token_lookup(db, t1.access_token, &info), 0);
+	assert_int_equal(oauth_revoke(db, &c, t1.access_token), 0);
+	assert_int_equal(oauth_token_lookup(db, t1.access_token, &info), 1);
+	assert_int_equal(oauth_token_lookup(db, t2.access_token, &info), 0);
+	/* A user's tokens die with a password reset (the generation rises). */
+	assert_int_equal(oauth_issue_for_user(db, &S, &c, root_acct, user, OAUTH_READ, &t1), 0);
+	assert_int_equal(oauth_token_lookup(db, t1.access_token, &info), 0);
+	assert_int_equal(info.user_id, user);
+	assert_int_equal(user_revoke_tokens(db, user), 0);
+	assert_int_equal(oauth_token_lookup(db, t1.access_token, &info), 1);
+	assert_int_equal(oauth_issue_for_user(db, &S, &c, root_acct, user, OAUTH_READ, &t1), 0);
+	assert_int_equal(oauth_token_lookup(db, t1.access_token, &info), 0);
+	/* A revoked client takes its tokens with it. */
+	assert_int_equal(oauth_client_revoke(db, c.id), 0);
+	assert_int_equal(oauth_token_lookup(db, t1.access_token, &info), 1);
+	assert_int_equal(oauth_token_lookup(db, t2.access_token, &info), 1);
+}
+
 static void test_tree_and_onetime(void **state)
 {
 	struct ivy_account root, child, sub, sib;
@@ -296,6 +398,30 @@ static void test_tree_and_onetime(void **state)
 	clock_start_at(T0);
 }
 
+/* Attack findings: a used reset link voids the older ones; status moves are guarded. */
+static void test_onetime_voids_siblings_and_status_moves(void **state)
+{
+	char t1[IVY_SECRET_MAX], t2[IVY_SECRET_MAX];
+	struct ivy_account a;
+	int64_t uid = 0, acct;
+
+	assert_int_equal(onetime_issue(db, "reset", user, 600, t1), 0);
+	assert_int_equal(onetime_issue(db, "reset", user, 600, t2), 0);
+	assert_int_equal(onetime_use(db, "reset", t1, &uid), 0);
+	assert_int_equal(onetime_use(db, "reset", t2, &uid), 1);
+	assert_int_equal(account_create(db, root_acct, "Pending", "", "pending_confirmation",
+					&acct), 0);
+	/* Only from the named status: resume is no confirmation, confirmation no resume. */
+	assert_int_equal(account_move_status(db, acct, "suspended", "active"), 1);
+	assert_int_equal(account_set_status(db, acct, "suspended"), 0);
+	assert_int_equal(account_move_status(db, acct, "pending_confirmation", "active"), 1);
+	assert_int_equal(account_get(db, acct, &a), 0);
+	assert_string_equal(a.status, "suspended");
+	assert_int_equal(account_move_status(db, acct, "suspended", "active"), 0);
+	assert_int_equal(account_get(db, acct, &a), 0);
+	assert_string_equal(a.status, "active");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -307,6 +433,9 @@ int main(void)
 		cmocka_unit_test(test_refresh_rotation_and_reuse),
 		cmocka_unit_test(test_code_flow),
 		cmocka_unit_test(test_tree_and_onetime),
+		cmocka_unit_test(test_jwt_keys_and_times),
+		cmocka_unit_test(test_access_revocation),
+		cmocka_unit_test(test_onetime_voids_siblings_and_status_moves),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

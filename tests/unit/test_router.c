@@ -355,6 +355,144 @@ static void test_router__empty_router(void **state)
 	http_router_free(r);
 }
 
+/* Hundreds of routes: each still found, with its parameters, and 404/405 stay exact. */
+static void test_router__many_routes(void **state)
+{
+	enum { N = 300 };
+	static struct http_route many[N];
+	static char patterns[N][48];
+	struct http_router *r = http_router_new();
+	struct result res = { 0 };
+	char path[64];
+
+	assert_non_null(r);
+	for (int i = 0; i < N; i++) {
+		/* Three shapes: literal leaf, parameter leaf, parameter in the middle. */
+		if (i % 3 == 0)
+			snprintf(patterns[i], sizeof(patterns[i]), "/v1/m%d/list", i);
+		else if (i % 3 == 1)
+			snprintf(patterns[i], sizeof(patterns[i]), "/v1/m%d/{id}", i);
+		else
+			snprintf(patterns[i], sizeof(patterns[i]), "/v1/m%d/{id}/x", i);
+		many[i] = (struct http_route){ i % 2 ? "POST" : "GET", patterns[i], HTTP_JSON,
+					       NULL, handler, false };
+	}
+	assert_int_equal(http_router_add(r, many, N), 0);
+	for (int i = 0; i < N; i++) {
+		if (i % 3 == 0)
+			snprintf(path, sizeof(path), "/v1/m%d/list", i);
+		else if (i % 3 == 1)
+			snprintf(path, sizeof(path), "/v1/m%d/v%d", i, i);
+		else
+			snprintf(path, sizeof(path), "/v1/m%d/v%d/x", i, i);
+		match(r, many[i].method, path, &res);
+		assert_int_equal(res.m, HTTP_MATCH_OK);
+		assert_ptr_equal(res.route, &many[i]);
+		if (i % 3 != 0) {
+			char want[16];
+
+			snprintf(want, sizeof(want), "v%d", i);
+			assert_int_equal(res.req.n_params, 1);
+			assert_string_equal(res.req.param_values[0], want);
+		}
+		match(r, "DELETE", path, &res);
+		assert_int_equal(res.m, HTTP_MATCH_NO_METHOD);
+		assert_string_equal(res.allow, many[i].method);
+	}
+	match(r, "GET", "/v1/m300/list", &res);
+	assert_int_equal(res.m, HTTP_MATCH_NO_PATH);
+	match(r, "GET", "/v1/m1/a/x", &res); /* m1 has {id} but no {id}/x */
+	assert_int_equal(res.m, HTTP_MATCH_NO_PATH);
+	free(res.scratch);
+	http_router_free(r);
+}
+
+/*
+ * A literal and a parameter that both match: the route added first wins,
+ * and a 405's Allow lists every matching route's method in order of addition.
+ */
+static void test_router__precedence_is_order_of_addition(void **state)
+{
+	static const struct http_route param_first[] = {
+		{ "GET", "/p/{id}", HTTP_JSON, NULL, handler, false },
+		{ "GET", "/p/stats", HTTP_JSON, NULL, handler, false },
+		{ "PUT", "/p/stats", HTTP_JSON, NULL, handler, true },
+		{ "DELETE", "/p/{id}", HTTP_JSON, NULL, handler, false },
+		{ "GET", "/q/stats", HTTP_JSON, NULL, handler, false },
+		{ "GET", "/q/{id}", HTTP_JSON, NULL, handler, false },
+		{ "PATCH", "/{a}/{b}", HTTP_JSON, NULL, handler, true },
+	};
+	struct http_router *r = http_router_new();
+	struct result res = { 0 };
+
+	assert_non_null(r);
+	assert_int_equal(http_router_add(r, param_first, 7), 0);
+	match(r, "GET", "/p/stats", &res);
+	assert_ptr_equal(res.route, &param_first[0]);
+	assert_string_equal(res.req.param_values[0], "stats");
+	match(r, "PUT", "/p/stats", &res);
+	assert_ptr_equal(res.route, &param_first[2]);
+	assert_int_equal(res.req.n_params, 0);
+	match(r, "DELETE", "/p/stats", &res);
+	assert_ptr_equal(res.route, &param_first[3]);
+	match(r, "GET", "/q/stats", &res);
+	assert_ptr_equal(res.route, &param_first[4]);
+	assert_int_equal(res.req.n_params, 0);
+	match(r, "GET", "/q/other", &res);
+	assert_ptr_equal(res.route, &param_first[5]);
+	match(r, "PATCH", "/q/stats", &res);
+	assert_ptr_equal(res.route, &param_first[6]);
+	assert_string_equal(res.req.param_values[0], "q");
+	assert_string_equal(res.req.param_values[1], "stats");
+	match(r, "POST", "/p/stats", &res);
+	assert_int_equal(res.m, HTTP_MATCH_NO_METHOD);
+	assert_string_equal(res.allow, "GET, GET, PUT, DELETE, PATCH");
+	assert_ptr_equal(res.route, &param_first[6]); /* the last one matched */
+	match(r, "POST", "/q/x", &res);
+	assert_int_equal(res.m, HTTP_MATCH_NO_METHOD);
+	assert_string_equal(res.allow, "GET, PATCH");
+	free(res.scratch);
+	http_router_free(r);
+}
+
+/* More parameter branches than the walk keeps: the answer is the same as with few. */
+static void test_router__many_overlapping_patterns(void **state)
+{
+	static const char *const pats[] = {
+		"/{a}/{b}/{c}/{d}/{e}", "/x/{b}/{c}/{d}/{e}", "/{a}/x/{c}/{d}/{e}",
+		"/{a}/{b}/x/{d}/{e}", "/{a}/{b}/{c}/x/{e}", "/{a}/{b}/{c}/{d}/x",
+		"/x/x/{c}/{d}/{e}", "/x/{b}/x/{d}/{e}", "/x/{b}/{c}/x/{e}", "/x/{b}/{c}/{d}/x",
+		"/{a}/x/x/{d}/{e}", "/{a}/x/{c}/x/{e}", "/{a}/x/{c}/{d}/x", "/{a}/{b}/x/x/{e}",
+		"/{a}/{b}/x/{d}/x", "/{a}/{b}/{c}/x/x", "/x/x/x/{d}/{e}", "/x/x/x/x/x",
+	};
+	enum { N = sizeof(pats) / sizeof(pats[0]) };
+	static struct http_route rs[N];
+	struct http_router *r = http_router_new();
+	struct result res = { 0 };
+
+	assert_non_null(r);
+	for (size_t i = 0; i < N; i++)
+		rs[i] = (struct http_route){ i == N - 1 ? "GET" : "PUT", pats[i], HTTP_JSON, NULL,
+					     handler, true };
+	assert_int_equal(http_router_add(r, rs, N), 0);
+	match(r, "GET", "/x/x/x/x/x", &res);
+	assert_int_equal(res.m, HTTP_MATCH_OK);
+	assert_ptr_equal(res.route, &rs[N - 1]);
+	match(r, "PUT", "/x/x/x/x/x", &res);
+	assert_ptr_equal(res.route, &rs[0]);
+	match(r, "PUT", "/x/x/y/x/x", &res);
+	assert_ptr_equal(res.route, &rs[0]);
+	match(r, "DELETE", "/x/x/x/x/x", &res);
+	assert_int_equal(res.m, HTTP_MATCH_NO_METHOD);
+	assert_ptr_equal(res.route, &rs[N - 1]); /* the last one matched */
+	assert_int_equal(strlen(res.allow), strlen("PUT") * 12 + strlen(", ") * 11); /* bounded */
+	match(r, "DELETE", "/x/y/x/x/x", &res); /* fewer branches: no fallback */
+	assert_int_equal(res.m, HTTP_MATCH_NO_METHOD);
+	assert_ptr_equal(res.route, &rs[15]);
+	free(res.scratch);
+	http_router_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -377,6 +515,9 @@ int main(void)
 						router_teardown),
 		cmocka_unit_test(test_router__family_order_does_not_matter),
 		cmocka_unit_test(test_router__empty_router),
+		cmocka_unit_test(test_router__many_routes),
+		cmocka_unit_test(test_router__precedence_is_order_of_addition),
+		cmocka_unit_test(test_router__many_overlapping_patterns),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,452 @@
+/* inventory.c - syncing from the lookup data, state rules, the port hook. */
+#include "inventory.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/log.h"
+#include "../base/tn.h"
+#include "../numdb/numdb.h"
+#include "../numdb/portstore.h"
+#include "../numdb/store.h"
+#include "inventory_store.h"
+
+#define N_BLOCKS 10000000u /* NPA-NXX-X values */
+
+static struct {
+	pthread_mutex_t lock;
+	char lookup_path[512];
+} S = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+int inventory_migrate(sqlite3 *db)
+{
+	return inv_store_migrate(db);
+}
+
+void inventory_set_lookup_path(const char *path)
+{
+	pthread_mutex_lock(&S.lock);
+	snprintf(S.lookup_path, sizeof(S.lookup_path), "%s", path);
+	pthread_mutex_unlock(&S.lock);
+}
+
+/* ---- sync ---- */
+
+struct sync {
+	sqlite3 *db;
+	const struct numdb *g;
+	const char *spid;
+	int64_t now;
+	long added;
+	uint8_t *held; /* bitmap of the SPID's NPA-NXX-X blocks */
+};
+
+static void hold(struct sync *s, uint64_t block)
+{
+	if (block < N_BLOCKS)
+		s->held[block / 8] |= (uint8_t)(1u << (block % 8));
+}
+
+static bool held(const struct sync *s, uint64_t block)
+{
+	return block < N_BLOCKS && (s->held[block / 8] & (1u << (block % 8)));
+}
+
+static int sync_code(void *ctx, const struct inv_code *code)
+{
+	struct sync *s = ctx;
+	struct inv_range r = {
+		.spid = s->spid, .ocn = s->spid, .ocn_name = code->company, .state = code->state,
+		.locality = code->rate_center,
+	};
+	const char *p = code->foreign_blocks;
+	unsigned b, i;
+	long n;
+
+	r.first = (uint64_t)code->npanxx * (code->block ? 1000u : 10000u);
+	r.count = code->block ? 1000u : 10000u;
+	while (p && *p && r.n_skip < 10) {
+		b = (unsigned)strtoul(p, (char **)&p, 10);
+		r.skip_lo[r.n_skip] = (uint64_t)b * 1000u;
+		r.skip_hi[r.n_skip++] = (uint64_t)b * 1000u + 1000u;
+		if (*p == ',')
+			p++;
+	}
+	for (i = 0; i < r.count / 1000u; i++) {
+		uint64_t block = r.first / 1000u + i;
+		bool foreign = false;
+		unsigned k;
+
+		for (k = 0; k < r.n_skip; k++)
+			foreign |= r.skip_lo[k] == block * 1000u;
+		if (!foreign)
+			hold(s, block);
+	}
+	n = inv_store_add_range(s->db, &r, s->now);
+	if (n < 0)
+		return -1;
+	s->added += n;
+	return 0;
+}
+
+static int sync_ported(void *ctx, uint64_t tn, const struct port_profile *p)
+{
+	struct sync *s = ctx;
+	struct inv_port port = { .tn = tn, .lrn = p->lrn, .now = s->now };
+	const struct cocode_info *code;
+	bool ours = strcmp(p->spid, s->spid) == 0;
+
+	/* Ours inside our own ranges is a route change or a port back, which the
+	 * activation hook records; outside them, or theirs inside ours, is a port. */
+	if (ours == held(s, tn / 1000u))
+		return 0;
+	port.spid = s->spid;
+	port.new_spid = p->spid;
+	port.old_spid = ours ? NULL : s->spid;
+	code = ours ? numdb_cocode(s->g, tn_npanxx(tn)) : NULL;
+	if (code) {
+		port.old_spid = code->ocn;
+		port.state = code->state;
+		port.locality = code->rate_center;
+		port.ocn = s->spid;
+	}
+	if (ours)
+		return inv_store_port_in(s->db, &port) == 0 ? 0 : -1;
+	return inv_store_port_out(s->db, &port) == 0 ? 0 : -1;
+}
+
+/* Everything for one SPID in one transaction, with the generation it matches. */
+static long sync_one(sqlite3 *db, sqlite3 *lookup, const struct numdb *g, const char *spid,
+		     int64_t now)
+{
+	struct sync s = { .db = db, .g = g, .spid = spid, .now = now };
+	struct numdb_stats st;
+	int64_t built, seq;
+	int rc;
+
+	numdb_get_stats(g, &st);
+	s.held = calloc(N_BLOCKS / 8, 1);
+	if (s.held == NULL || inv_store_begin(db) != 0) {
+		free(s.held);
+		return -1;
+	}
+	rc = inv_store_sync_mark(db, spid, &built, &seq);
+	if (rc == 0 && built == st.built_at && seq == (int64_t)st.ported_seq) {
+		inv_store_rollback(db);
+		free(s.held);
+		return 0;
+	}
+	rc = rc < 0 ? -1 : 0;
+	if (rc == 0)
+		rc = inv_store_lookup_codes(lookup, spid, sync_code, &s);
+	if (rc == 0)
+		rc = inv_store_lookup_blocks(lookup, spid, sync_code, &s);
+	if (rc == 0)
+		rc = numdb_ported_walk(g, 0, sync_ported, &s);
+	if (rc == 0)
+		rc = inv_store_sync_set(db, spid, st.built_at, (int64_t)st.ported_seq, now);
+	free(s.held);
+	if (rc != 0 || inv_store_commit(db) != 0) {
+		inv_store_rollback(db);
+		return -1;
+	}
+	log_info("inventory synced", "spid=%s added=%ld", spid, s.added);
+	return s.added;
+}
+
+long inventory_sync_spid(sqlite3 *db, sqlite3 *lookup, const char *spid, int64_t now)
+{
+	struct numdb *g = numdb_acquire();
+	long n;
+
+	if (g == NULL)
+		return 0;
+	n = sync_one(db, lookup, g, spid, now);
+	numdb_release(g);
+	return n;
+}
+
+/* True when spid was synced against g already (checked without the write lock). */
+static bool synced(sqlite3 *db, const struct numdb *g, const char *spid)
+{
+	struct numdb_stats st;
+	int64_t built, seq;
+
+	numdb_get_stats(g, &st);
+	return inv_store_sync_mark(db, spid, &built, &seq) == 0 && built == st.built_at &&
+	       seq == (int64_t)st.ported_seq;
+}
+
+int inventory_sync(sqlite3 *db, const struct inv_caller *c, int64_t now)
+{
+	struct numdb *g = numdb_acquire();
+	sqlite3 *lookup = NULL;
+	char path[512];
+	size_t i;
+	int rc = 0;
+
+	if (g == NULL)
+		return 0;
+	for (i = 0; i < c->n && rc == 0; i++) {
+		if (synced(db, g, c->spids[i]))
+			continue;
+		if (lookup == NULL) {
+			pthread_mutex_lock(&S.lock);
+			snprintf(path, sizeof(path), "%s", S.lookup_path);
+			pthread_mutex_unlock(&S.lock);
+			if (path[0] == '\0' || numstore_open(path, true, &lookup) != 0) {
+				rc = -1;
+				break;
+			}
+		}
+		rc = sync_one(db, lookup, g, c->spids[i], now) < 0 ? -1 : 0;
+	}
+	numstore_close(lookup);
+	numdb_release(g);
+	return rc;
+}
+
+/* ---- reading ---- */
+
+static const struct {
+	const char *name, *column;
+} sorts[] = {
+	{ "telephoneNumber", "tn" }, { "tn", "tn" },         { "status", "status" },
+	{ "spid", "spid" },          { "lata", "lata" },     { "state", "state" },
+	{ "npa", "npa" },            { "nxx", "nxx" },       { "locality", "locality" },
+	{ "ocn", "ocn" },            { "lrn", "lrn" },       { "createdAt", "created_at" },
+	{ "updatedAt", "updated_at" },
+};
+
+const char *inventory_sort_column(const char *sort_by)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(sorts) / sizeof(sorts[0]); i++)
+		if (strcmp(sorts[i].name, sort_by) == 0)
+			return sorts[i].column;
+	return NULL;
+}
+
+int inventory_query(sqlite3 *db, const struct inv_caller *c, const struct query_sql *s,
+		    const struct inv_page *pg, json_t **out)
+{
+	if (s == NULL)
+		return inv_store_page(db, c, NULL, NULL, 0, pg, out);
+	return inv_store_page(db, c, s->where, s->binds, s->n_binds, pg, out);
+}
+
+int inventory_search(sqlite3 *db, const struct inv_caller *c, const char *text,
+		     const struct inv_page *pg, json_t **out)
+{
+	return inv_store_search(db, c, text, pg, out);
+}
+
+static void result(struct inv_result *res, unsigned http, const char *fmt, const char *a,
+		   const char *b)
+{
+	res->http = http;
+	snprintf(res->msg, sizeof(res->msg), fmt, a, b ? b : "");
+}
+
+void inventory_summary(sqlite3 *db, const char *spid, struct inv_result *res)
+{
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	rc = inv_store_summary(db, spid, &res->dto);
+	if (rc == 0)
+		res->http = 200;
+	else if (rc == 1)
+		result(res, 404, "No inventory data for SPID: %s%s", spid, NULL);
+	else
+		result(res, 500, "An unexpected error occurred%s%s", "", NULL);
+}
+
+void inventory_get(sqlite3 *db, const struct inv_caller *c, uint64_t tn, struct inv_result *res)
+{
+	char status[16];
+	int64_t id;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	rc = inv_store_find(db, c, tn, &id, status);
+	if (rc == 0)
+		rc = inv_store_dto(db, id, &res->dto);
+	if (rc == 0)
+		res->http = 200;
+	else if (rc == 1)
+		result(res, 404, "Number not found%s%s", "", NULL);
+	else
+		result(res, 500, "An unexpected error occurred%s%s", "", NULL);
+}
+
+/* ---- changes ---- */
+
+enum action { A_RESERVE, A_ASSIGN, A_METADATA, A_RELEASE };
+
+struct change {
+	enum action action;
+	const char *by, *app;
+	char *meta; /* JSON text or NULL */
+};
+
+static bool is(const char *status, const char *want)
+{
+	return strcmp(status, want) == 0;
+}
+
+/* The contract's 409 for a move from status, or 0 when the move is allowed. */
+static unsigned refuse(const struct change *ch, const char *status, const char *tn,
+		       struct inv_result *res)
+{
+	bool usable = is(status, "AVAILABLE");
+
+	switch (ch->action) {
+	case A_RESERVE:
+		if (is(status, "PORTED_OUT"))
+			result(res, 409, "Cannot reserve ported-out number: %s%s", tn, NULL);
+		else if (!usable)
+			result(res, 409, "Number is not available: %s (current status: %s)", tn,
+			       status);
+		break;
+	case A_ASSIGN:
+		if (is(status, "PORTED_OUT"))
+			result(res, 409, "Cannot assign ported-out number: %s%s", tn, NULL);
+		else if (!usable && !is(status, "RESERVED"))
+			result(res, 409, "Number is not available: %s (current status: %s)", tn,
+			       status);
+		break;
+	case A_METADATA:
+		if (!is(status, "IN_USE"))
+			result(res, 409, "Can only update metadata for IN_USE numbers. "
+			       "Current status: %s%s", status, NULL);
+		break;
+	case A_RELEASE:
+		if (!is(status, "RESERVED") && !is(status, "IN_USE"))
+			result(res, 409, "Number cannot be released from current status: %s%s",
+			       status, NULL);
+		break;
+	}
+	return res->http;
+}
+
+static int apply(sqlite3 *db, const struct change *ch, int64_t id, const char *from, int64_t now)
+{
+	static const char *const names[] = { "RESERVE", "ASSIGN", "METADATA", "RELEASE" };
+	static const char *const to[] = { "RESERVED", "IN_USE", "IN_USE", "AVAILABLE" };
+	int rc = -1;
+
+	switch (ch->action) {
+	case A_RESERVE: rc = inv_store_reserve(db, id, ch->by, now); break;
+	case A_ASSIGN: rc = inv_store_assign(db, id, ch->app, ch->meta, now); break;
+	case A_METADATA: rc = inv_store_metadata(db, id, ch->meta, now); break;
+	case A_RELEASE: rc = inv_store_release(db, id, now); break;
+	}
+	if (rc != 0)
+		return -1;
+	return inv_store_change(db, id, from, to[ch->action], names[ch->action], now);
+}
+
+static void change(sqlite3 *db, const struct inv_caller *c, uint64_t tn, const struct change *ch,
+		   int64_t now, struct inv_result *res)
+{
+	char status[16], text[TN_STR_LEN + 1];
+	int64_t id;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	tn_format(tn, text);
+	if (inv_store_begin(db) != 0) {
+		result(res, 500, "An unexpected error occurred%s%s", "", NULL);
+		return;
+	}
+	rc = inv_store_find(db, c, tn, &id, status);
+	if (rc == 1)
+		result(res, 404, "Number not found%s%s", "", NULL);
+	else if (rc == 0 && refuse(ch, status, text, res) == 0 &&
+		 apply(db, ch, id, status, now) == 0 && inv_store_commit(db) == 0 &&
+		 inv_store_dto(db, id, &res->dto) == 0) {
+		res->http = 200;
+		return;
+	}
+	inv_store_rollback(db);
+	if (res->http == 0)
+		result(res, 500, "An unexpected error occurred%s%s", "", NULL);
+}
+
+void inventory_reserve(sqlite3 *db, const struct inv_caller *c, uint64_t tn,
+		       const char *reserved_by, int64_t now, struct inv_result *res)
+{
+	struct change ch = { .action = A_RESERVE, .by = reserved_by };
+
+	change(db, c, tn, &ch, now, res);
+}
+
+static char *meta_text(const json_t *metadata)
+{
+	return metadata && !json_is_null(metadata) ? json_dumps(metadata, JSON_COMPACT) : NULL;
+}
+
+void inventory_assign(sqlite3 *db, const struct inv_caller *c, uint64_t tn, const char *app_id,
+		      const json_t *metadata, int64_t now, struct inv_result *res)
+{
+	struct change ch = { .action = A_ASSIGN, .app = app_id, .meta = meta_text(metadata) };
+
+	change(db, c, tn, &ch, now, res);
+	free(ch.meta);
+}
+
+void inventory_set_metadata(sqlite3 *db, const struct inv_caller *c, uint64_t tn,
+			    const json_t *metadata, int64_t now, struct inv_result *res)
+{
+	struct change ch = { .action = A_METADATA, .meta = meta_text(metadata) };
+
+	change(db, c, tn, &ch, now, res);
+	free(ch.meta);
+}
+
+void inventory_release(sqlite3 *db, const struct inv_caller *c, uint64_t tn, int64_t now,
+		       struct inv_result *res)
+{
+	struct change ch = { .action = A_RELEASE };
+
+	change(db, c, tn, &ch, now, res);
+}
+
+/* ---- the Portability hook ---- */
+
+int inventory_port_activated(sqlite3 *db, uint64_t tn, const char *old_spid,
+			     const char *new_spid, uint64_t lrn, int64_t now)
+{
+	struct inv_port p = { .tn = tn, .lrn = lrn, .old_spid = old_spid, .new_spid = new_spid,
+			      .at = now, .now = now, .force = true };
+	const struct cocode_info *code;
+	struct numdb *g;
+	int rc;
+
+	if (strcmp(old_spid, new_spid) == 0 || !inv_store_ready(db))
+		return 0;
+	g = numdb_acquire();
+	code = g ? numdb_cocode(g, tn_npanxx(tn)) : NULL;
+	if (code) {
+		p.state = code->state;
+		p.locality = code->rate_center;
+		p.ocn = code->ocn;
+		p.ocn_name = code->company;
+	}
+	p.spid = old_spid;
+	rc = inv_store_port_out(db, &p);
+	p.spid = new_spid;
+	p.ocn = new_spid;
+	p.ocn_name = NULL;
+	if (rc == 0)
+		rc = inv_store_port_in(db, &p);
+	if (g)
+		numdb_release(g);
+	if (rc != 0)
+		log_error("inventory port update failed", "new_spid=%s", new_spid);
+	return rc;
+}

@@ -1,0 +1,91 @@
+/* inventory_store.h - the SQL of the inventory module (ringer.db and lookup.db reads).
+ *
+ * Internal to src/inventory/. Functions return 0 (done), 1 (no such row)
+ * or -1 (the database failed; logged).
+ */
+#ifndef RINGER_INVENTORY_STORE_H
+#define RINGER_INVENTORY_STORE_H
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "inventory.h"
+
+int inv_store_migrate(sqlite3 *db);
+int inv_store_begin(sqlite3 *db);
+int inv_store_commit(sqlite3 *db);
+void inv_store_rollback(sqlite3 *db);
+
+/* True when inv_number exists in db. */
+bool inv_store_ready(sqlite3 *db);
+
+/* The row of tn among c's SPIDs (a live one before a PORTED_OUT one). */
+int inv_store_find(sqlite3 *db, const struct inv_caller *c, uint64_t tn, int64_t *id,
+		   char status[16]);
+
+/* The NumberInventoryDto of row id. */
+int inv_store_dto(sqlite3 *db, int64_t id, json_t **out);
+
+/* Set columns of row id (NULL text = SQL NULL) and stamp it; see the .c for the sets. */
+int inv_store_reserve(sqlite3 *db, int64_t id, const char *by, int64_t now);
+int inv_store_assign(sqlite3 *db, int64_t id, const char *app, const char *meta, int64_t now);
+int inv_store_metadata(sqlite3 *db, int64_t id, const char *meta, int64_t now);
+int inv_store_release(sqlite3 *db, int64_t id, int64_t now);
+
+/* Record a change of row id (from -> to) by action at now. */
+int inv_store_change(sqlite3 *db, int64_t id, const char *from, const char *to,
+		     const char *action, int64_t now);
+
+/* One page, with the extra condition where (NULL = none) and its text binds. */
+int inv_store_page(sqlite3 *db, const struct inv_caller *c, const char *where,
+		   char *const *binds, size_t n_binds, const struct inv_page *pg, json_t **out);
+
+/* Free-text search (inventory_search). */
+int inv_store_search(sqlite3 *db, const struct inv_caller *c, const char *text,
+		     const struct inv_page *pg, json_t **out);
+
+/* InventorySummaryDto of spid; 1 when the SPID has no numbers. */
+int inv_store_summary(sqlite3 *db, const char *spid, json_t **out);
+
+/* Sync bookkeeping: the lookup generation a SPID was last synced against. */
+int inv_store_sync_mark(sqlite3 *db, const char *spid, int64_t *built, int64_t *seq);
+int inv_store_sync_set(sqlite3 *db, const char *spid, int64_t built, int64_t seq, int64_t now);
+
+/* Port effects on one row each (inserted when missing). */
+struct inv_port {
+	uint64_t tn, lrn;
+	const char *spid;      /* whose row */
+	const char *old_spid, *new_spid;
+	const char *state, *locality, *ocn, *ocn_name; /* for a new row; may be NULL */
+	int64_t at;  /* the port date, 0 = unknown (learnt from lookup data) */
+	int64_t now; /* the change's stamp */
+	bool force;  /* stamp the port even when the row is already in that state */
+};
+int inv_store_port_out(sqlite3 *db, const struct inv_port *p);
+int inv_store_port_in(sqlite3 *db, const struct inv_port *p);
+
+/* Bulk insert of a 1000-block (number % 1000 == 0 at start) for a sync. */
+struct inv_range {
+	uint64_t first;      /* first number */
+	unsigned count;      /* 1000 or 10000 */
+	const char *spid, *ocn, *ocn_name, *state, *locality;
+	uint64_t skip_lo[10], skip_hi[10]; /* blocks held by others, [lo, hi) */
+	unsigned n_skip;
+};
+long inv_store_add_range(sqlite3 *db, const struct inv_range *r, int64_t now);
+
+/* A code (npanxx = NPA-NXX) or pooled block (npanxx = NPA-NXX-X) from lookup.db. */
+struct inv_code {
+	unsigned npanxx;
+	bool block;
+	const char *company, *rate_center, *state; /* may be NULL */
+	const char *foreign_blocks; /* codes: "NPANXXX,..." pooled to other SPIDs, or NULL */
+};
+typedef int (*inv_code_fn)(void *ctx, const struct inv_code *code);
+
+/* The codes whose OCN is spid, then the blocks it holds. fn returns non-zero to stop. */
+int inv_store_lookup_codes(sqlite3 *lookup, const char *spid, inv_code_fn fn, void *ctx);
+int inv_store_lookup_blocks(sqlite3 *lookup, const char *spid, inv_code_fn fn, void *ctx);
+
+#endif
