@@ -228,9 +228,10 @@ static int date_field(struct http_req *req, struct http_resp *resp, const json_t
 	const char *s = field(o, name);
 	char msg[80];
 
-	if (s && bizcal_parse_date(s, day) == 0)
+	/* Dates more than a year out would hold a number's port open for ever. */
+	if (s && bizcal_parse_date(s, day) == 0 && *day <= clock_now() / 86400 + 366)
 		return 0;
-	snprintf(msg, sizeof(msg), "%s must be a date (YYYY-MM-DD)", name);
+	snprintf(msg, sizeof(msg), "%s must be a date (YYYY-MM-DD) within a year", name);
 	bad(req, resp, msg);
 	return -1;
 }
@@ -242,6 +243,23 @@ static void call_end(struct call *k)
 
 /* ---- create ---- */
 
+/* Every string in o (one level of objects down) is at most max bytes. */
+static bool strings_bounded(const json_t *o, size_t max, int depth)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)o, key, v) {
+		if (json_is_string(v) && json_string_length(v) > max)
+			return false;
+		if (json_is_object(v) && (depth == 0 || !strings_bounded(v, max, depth - 1)))
+			return false;
+		if (json_is_array(v))
+			return false;
+	}
+	return true;
+}
+
 static int subscriber_ok(const json_t *s)
 {
 	const json_t *addr = json_object_get(s, "address");
@@ -249,6 +267,9 @@ static int subscriber_ok(const json_t *s)
 	const char *state = json_string_value(json_object_get(addr, "state"));
 
 	if (!json_is_object(s) || (!field(s, "lastName") && !field(s, "businessName")))
+		return -1;
+	/* The other carrier is shown all of it: bound what one side may store. */
+	if (!strings_bounded(s, 200, 1))
 		return -1;
 	if (addr && !json_is_object(addr))
 		return -1;

@@ -566,6 +566,21 @@ static void test_soa__refusals_change_nothing(void **state)
 	acme_ev = events(W.acme, NULL, &n);
 	bolt_ev = events(W.bolt, NULL, &n);
 
+	/* A due date years out would lock the number; a huge name would be stored and shown. */
+	post_err("/v1/lnp/soa/create", W.acme, create_body("3035561099", BOLT, ACME, "9999-12-31"),
+		 400, "INVALID_REQUEST");
+	{
+		char big[1400], name[301];
+
+		memset(name, 'A', 300);
+		name[300] = '\0';
+		snprintf(big, sizeof(big), "{\"tn\":\"3035561099\",\"oldSpid\":\"" BOLT "\","
+			 "\"newSpid\":\"" ACME "\",\"portType\":\"SIMPLE\",\"requestedPortDate\":"
+			 "\"2031-04-08\",\"lrn\":\"" ACME_LRN "\",\"authorizationCode\":\"PIN1234\","
+			 "\"subscriberInfo\":{\"lastName\":\"%s\"}}", name);
+		post_err("/v1/lnp/soa/create", W.acme, big, 400, "INVALID_REQUEST");
+	}
+
 	/* Illegal transitions. */
 	post_err("/v1/lnp/soa/create", W.acme, create_body(tn, BOLT, ACME, "2031-04-08"), 409,
 		 "INVALID_TRANSITION"); /* acme's create, made twice */
