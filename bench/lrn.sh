@@ -106,7 +106,9 @@ echo "== HTTP: $CONNS connections, $THREADS server threads, ${SECS}s each"
 "$BUILD/ceiling" 18090 "$THREADS" & CPID=$!
 PIDS="$PIDS $CPID"
 sleep 0.3
-run ceiling "$CPID" "http://127.0.0.1:18090/v1/telique/lrn/3035551000"
+# The same wrk script drives both servers: the client's cost per request (the
+# Lua request() building random paths) then weighs the same on the shared cores.
+run ceiling "$CPID" "http://127.0.0.1:18090" "$DIR/lrn.lua"
 kill "$CPID"
 
 rm -f "$DIR/port"
