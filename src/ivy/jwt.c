@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../auth/es256.h"
 #include "../base/clock.h"
 #include "../base/log.h"
 #include "oauth.h"
@@ -51,34 +52,6 @@ static int path_in(const char *dir, const char *name, char *out, size_t outlen)
 	int n = snprintf(out, outlen, "%s/%s", dir, name);
 
 	return n > 0 && (size_t)n < outlen ? 0 : -1;
-}
-
-static cjose_jwk_t *jwk_from_pkey(EVP_PKEY *k)
-{
-	uint8_t d[32], x[32], y[32];
-	BIGNUM *bd = NULL, *bx = NULL, *by = NULL;
-	cjose_jwk_t *jwk = NULL;
-	char group[32];
-
-	if (EVP_PKEY_get_base_id(k) != EVP_PKEY_EC ||
-	    !EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
-					    NULL) || strcmp(group, "prime256v1") != 0)
-		return NULL;
-	if (EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_PRIV_KEY, &bd) &&
-	    EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_EC_PUB_X, &bx) &&
-	    EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_EC_PUB_Y, &by) &&
-	    BN_bn2binpad(bd, d, 32) == 32 && BN_bn2binpad(bx, x, 32) == 32 &&
-	    BN_bn2binpad(by, y, 32) == 32) {
-		cjose_jwk_ec_keyspec spec = { .crv = CJOSE_JWK_EC_P_256, .d = d, .dlen = 32,
-					      .x = x, .xlen = 32, .y = y, .ylen = 32 };
-
-		jwk = cjose_jwk_create_EC_spec(&spec, NULL);
-	}
-	OPENSSL_cleanse(d, sizeof(d));
-	BN_clear_free(bd);
-	BN_free(bx);
-	BN_free(by);
-	return jwk;
 }
 
 /* The public JWK of k as a JSON object, or NULL. */
@@ -125,7 +98,7 @@ static int key_read(const char *path, struct key *out)
 	if (f == NULL)
 		return errno == ENOENT ? 1 : -1;
 	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	if (k && (kk.jwk = jwk_from_pkey(k)) != NULL && thumbprint(kk.jwk, kk.kid) == 0) {
+	if (k && (kk.jwk = es256_private_jwk(k)) != NULL && thumbprint(kk.jwk, kk.kid) == 0) {
 		*out = kk;
 		kk.jwk = NULL;
 		rc = 0;

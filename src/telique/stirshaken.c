@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../auth/es256.h"
 #include "../base/clock.h"
 #include "../base/log.h"
 
@@ -914,34 +915,6 @@ struct stirshaken_signer {
 	char *x5u;
 };
 
-static cjose_jwk_t *private_jwk(EVP_PKEY *k)
-{
-	uint8_t d[32], x[32], y[32];
-	BIGNUM *bd = NULL, *bx = NULL, *by = NULL;
-	cjose_jwk_t *jwk = NULL;
-	char group[32];
-
-	if (EVP_PKEY_get_base_id(k) != EVP_PKEY_EC ||
-	    !EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
-					    NULL) || strcmp(group, "prime256v1") != 0)
-		return NULL;
-	if (EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_PRIV_KEY, &bd) &&
-	    EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_EC_PUB_X, &bx) &&
-	    EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_EC_PUB_Y, &by) &&
-	    BN_bn2binpad(bd, d, 32) == 32 && BN_bn2binpad(bx, x, 32) == 32 &&
-	    BN_bn2binpad(by, y, 32) == 32) {
-		cjose_jwk_ec_keyspec spec = { .crv = CJOSE_JWK_EC_P_256, .d = d, .dlen = 32,
-					      .x = x, .xlen = 32, .y = y, .ylen = 32 };
-
-		jwk = cjose_jwk_create_EC_spec(&spec, NULL);
-	}
-	OPENSSL_cleanse(d, sizeof(d));
-	BN_clear_free(bd);
-	BN_free(bx);
-	BN_free(by);
-	return jwk;
-}
-
 struct stirshaken_signer *stirshaken_signer_new(const char *key_file, const char *x5u,
 						char *err, size_t errlen)
 {
@@ -951,7 +924,7 @@ struct stirshaken_signer *stirshaken_signer_new(const char *key_file, const char
 
 	if (f)
 		k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	if (s == NULL || k == NULL || (s->jwk = private_jwk(k)) == NULL) {
+	if (s == NULL || k == NULL || (s->jwk = es256_private_jwk(k)) == NULL) {
 		snprintf(err, errlen, "sign_key: %s is not a readable EC P-256 private key",
 			 key_file);
 		goto fail;
