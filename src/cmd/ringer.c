@@ -11,6 +11,7 @@
 #include "base/config.h"
 #include "base/log.h"
 #include "cmd/demo.h"
+#include "cmd/inventory_cmd.h"
 #include "cmd/pki.h"
 #include "cmd/oauth_cmd.h"
 #include "cmd/token_cmd.h"
@@ -34,6 +35,7 @@ static void usage(FILE *f)
 		"  pki ca DIR | pki sp DIR --ca DIR --spc CODE | pki key FILE\n"
 		"  oauth-client create|list|revoke ...  ivy-account create ...  ivy-user create ...\n"
 		"  ivy-audit [--limit N]   (docs/ivy.md)\n"
+		"  inventory sync [--spid S]   build or refresh inventories (docs/inventory.md)\n"
 		"  customer create NAME [--rate N]\n"
 		"  token create --customer NAME --scopes a,b --spids S1,S2 [--allow CIDRs]\n"
 		"        [--expires RFC3339 | --ttl SECONDS] [--name TEXT]\n"
@@ -317,6 +319,8 @@ int main(int argc, char **argv)
 		return cmd_cnam(&cfg, argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "token") == 0 || strcmp(argv[i], "customer") == 0)
 		return token_cmd_main(&cfg, argc - i, argv + i);
+	if (strcmp(argv[i], "inventory") == 0)
+		return inventory_cmd_main(&cfg, argc - i - 1, argv + i + 1);
 	if (oauth_cmd_handles(argv[i]))
 		return oauth_cmd_main(&cfg, argc - i, argv + i);
 	if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {

@@ -665,8 +665,6 @@ void http_server_stop(struct http_server *s, unsigned grace_ms)
 		return;
 	/* Stop accepting, then give requests in flight a bounded time to end. */
 	fd = MHD_quiesce_daemon(s->daemon);
-	if (fd != MHD_INVALID_SOCKET)
-		close(fd);
 	/* Idle keep-alive connections hold no request: only wait for real work. */
 	for (unsigned waited = 0; waited < grace_ms; waited += 10) {
 		if (atomic_load(&s->in_flight) == 0)
@@ -674,5 +672,9 @@ void http_server_stop(struct http_server *s, unsigned grace_ms)
 		usleep(10 * 1000);
 	}
 	MHD_stop_daemon(s->daemon);
+	/* Close the listen socket only now: the library's polling threads may still be
+	 * taking it out of their epoll sets, and 0.9.75 aborts if it is already gone. */
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
 	free(s);
 }

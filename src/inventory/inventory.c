@@ -15,9 +15,17 @@
 
 #define N_BLOCKS 10000000u /* NPA-NXX-X values */
 
+/*
+ * A sync is keyed on the lookup data itself (the last non-ported import and
+ * the last ported update read), not on a generation's build time, so that
+ * one done by `ringer inventory sync` holds for ringerd too. The import id of
+ * the current generation is read once and kept here.
+ */
 static struct {
 	pthread_mutex_t lock;
 	char lookup_path[512];
+	const struct numdb *tables_g; /* the generation tables_id is for */
+	int64_t tables_g_built, tables_id;
 } S = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 int inventory_migrate(sqlite3 *db)
@@ -123,17 +131,19 @@ static long sync_one(sqlite3 *db, sqlite3 *lookup, const struct numdb *g, const 
 {
 	struct sync s = { .db = db, .g = g, .spid = spid, .now = now };
 	struct numdb_stats st;
-	int64_t built, seq;
+	int64_t built, seq, tables;
 	int rc;
 
 	numdb_get_stats(g, &st);
+	if (inv_store_lookup_log_id(lookup, &tables) != 0)
+		return -1;
 	s.held = calloc(N_BLOCKS / 8, 1);
 	if (s.held == NULL || inv_store_begin(db) != 0) {
 		free(s.held);
 		return -1;
 	}
 	rc = inv_store_sync_mark(db, spid, &built, &seq);
-	if (rc == 0 && built == st.built_at && seq == (int64_t)st.ported_seq) {
+	if (rc == 0 && built == tables && seq == (int64_t)st.ported_seq) {
 		inv_store_rollback(db);
 		free(s.held);
 		return 0;
@@ -146,7 +156,7 @@ static long sync_one(sqlite3 *db, sqlite3 *lookup, const struct numdb *g, const 
 	if (rc == 0)
 		rc = numdb_ported_walk(g, 0, sync_ported, &s);
 	if (rc == 0)
-		rc = inv_store_sync_set(db, spid, st.built_at, (int64_t)st.ported_seq, now);
+		rc = inv_store_sync_set(db, spid, tables, (int64_t)st.ported_seq, now);
 	free(s.held);
 	if (rc != 0 || inv_store_commit(db) != 0) {
 		inv_store_rollback(db);
@@ -168,14 +178,37 @@ long inventory_sync_spid(sqlite3 *db, sqlite3 *lookup, const char *spid, int64_t
 	return n;
 }
 
-/* True when spid was synced against g already (checked without the write lock). */
+/* The import id g reflects, read from lookup.db once per generation. Returns 0 or -1. */
+static int tables_id(const struct numdb *g, const struct numdb_stats *st, int64_t *out)
+{
+	sqlite3 *lookup;
+	int rc = 0;
+
+	pthread_mutex_lock(&S.lock);
+	if (S.tables_g != g || S.tables_g_built != st->built_at) {
+		rc = -1;
+		if (S.lookup_path[0] != '\0' && numstore_open(S.lookup_path, true, &lookup) == 0) {
+			rc = inv_store_lookup_log_id(lookup, &S.tables_id);
+			numstore_close(lookup);
+		}
+		S.tables_g = rc == 0 ? g : NULL;
+		S.tables_g_built = st->built_at;
+	}
+	if (rc == 0)
+		*out = S.tables_id;
+	pthread_mutex_unlock(&S.lock);
+	return rc;
+}
+
+/* True when spid was synced against g's data already (checked without the write lock). */
 static bool synced(sqlite3 *db, const struct numdb *g, const char *spid)
 {
 	struct numdb_stats st;
-	int64_t built, seq;
+	int64_t built, seq, tables;
 
 	numdb_get_stats(g, &st);
-	return inv_store_sync_mark(db, spid, &built, &seq) == 0 && built == st.built_at &&
+	return tables_id(g, &st, &tables) == 0 &&
+	       inv_store_sync_mark(db, spid, &built, &seq) == 0 && built == tables &&
 	       seq == (int64_t)st.ported_seq;
 }
 
@@ -449,4 +482,55 @@ int inventory_port_activated(sqlite3 *db, uint64_t tn, const char *old_spid,
 	if (rc != 0)
 		log_error("inventory port update failed", "new_spid=%s", new_spid);
 	return rc;
+}
+
+/* The holder a number snaps back to: its pooled block's, else its code's. */
+static bool snapback_holder(const struct numdb *g, uint64_t tn, char spid[5])
+{
+	struct lrn_answer a;
+
+	numdb_lrn(g, tn, &a);
+	if ((a.source != LRN_FROM_BLOCK && a.source != LRN_FROM_CODE) || a.spid[0] == '\0')
+		return false;
+	snprintf(spid, 5, "%s", a.spid);
+	return true;
+}
+
+int inventory_port_disconnected(sqlite3 *db, uint64_t tn, const char *cur_spid, int64_t now)
+{
+	struct inv_port p = { .tn = tn, .now = now };
+	const struct cocode_info *code;
+	char holder[5] = "";
+	struct numdb *g;
+	int rc = 0;
+
+	if (!inv_store_ready(db))
+		return 0;
+	g = numdb_acquire();
+	if (g && snapback_holder(g, tn, holder)) {
+		code = numdb_cocode(g, tn_npanxx(tn));
+		p.spid = holder;
+		p.ocn = holder;
+		p.ocn_name = code ? code->company : NULL;
+		p.state = code ? code->state : NULL;
+		p.locality = code ? code->rate_center : NULL;
+		rc = inv_store_snapback(db, &p);
+	}
+	if (rc == 0 && strcmp(holder, cur_spid) != 0)
+		rc = inv_store_remove(db, cur_spid, tn);
+	if (g)
+		numdb_release(g);
+	if (rc != 0)
+		log_error("inventory snapback failed", "spid=%s", cur_spid);
+	return rc;
+}
+
+int inventory_synced_spids(sqlite3 *db, char (**out)[5], size_t *n)
+{
+	if (!inv_store_ready(db)) {
+		*out = NULL;
+		*n = 0;
+		return 0;
+	}
+	return inv_store_synced(db, out, n);
 }

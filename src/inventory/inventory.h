@@ -62,6 +62,12 @@ int inventory_sync(sqlite3 *db, const struct inv_caller *c, int64_t now);
 /* Sync one SPID now from an open lookup store. Returns numbers added, or -1. */
 long inventory_sync_spid(sqlite3 *db, sqlite3 *lookup, const char *spid, int64_t now);
 
+/*
+ * The SPIDs synced before, for a refresh of them all: *out (n entries,
+ * freed by the caller) is set on success. Returns 0 or -1.
+ */
+int inventory_synced_spids(sqlite3 *db, char (**out)[5], size_t *n);
+
 /* Paging and order for query and search. */
 struct inv_page {
 	long page, size;
@@ -114,5 +120,15 @@ void inventory_release(sqlite3 *db, const struct inv_caller *c, uint64_t tn, int
  */
 int inventory_port_activated(sqlite3 *db, uint64_t tn, const char *old_spid,
 			     const char *new_spid, uint64_t lrn, int64_t now);
+
+/*
+ * The Portability hook for a disconnect (the SV that routed tn to cur_spid
+ * went old), called inside the caller's transaction once the route's removal
+ * is published. Snapback: the holder of tn's pooled block, else of its
+ * NPA-NXX code, has the number AVAILABLE again, not ported, application data
+ * cleared; cur_spid's row, unless cur_spid is that holder, leaves its
+ * inventory with its history. A no-op without inventory tables. Returns 0 or -1.
+ */
+int inventory_port_disconnected(sqlite3 *db, uint64_t tn, const char *cur_spid, int64_t now);
 
 #endif

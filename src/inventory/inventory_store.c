@@ -685,6 +685,107 @@ int inv_store_port_in(sqlite3 *db, const struct inv_port *p)
 	return port_apply(db, p, true);
 }
 
+/* The holder's own row, as a sync would have added it. */
+static int home_insert(sqlite3 *db, const struct inv_port *p)
+{
+	sqlite3_stmt *st = prep(db, INSERT_SQL);
+
+	if (st == NULL)
+		return -1;
+	bind_number(st, p->tn);
+	sqlite3_bind_text(st, 3, p->spid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, p->spid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, "AVAILABLE", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, "no", -1, SQLITE_STATIC);
+	bind_opt(st, 11, p->ocn);
+	bind_opt(st, 12, p->ocn_name);
+	bind_opt(st, 13, p->state);
+	bind_opt(st, 14, p->locality);
+	sqlite3_bind_text(st, 18, "LERG", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 19, p->now);
+	return run(db, st);
+}
+
+/* Whatever state the row was in, the number is the holder's and unused again. */
+static int home_update(sqlite3 *db, int64_t id, const char *spid, int64_t now)
+{
+	sqlite3_stmt *st = prep(db,
+		"UPDATE inv_number SET status = 'AVAILABLE', ported = 'no',"
+		" application_id = NULL, metadata = NULL, reserved_by = NULL,"
+		" current_owner_spid = ?1, lrn = NULL, port_direction = NULL,"
+		" original_spid = NULL, updated_at = ?2 WHERE id = ?3");
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, spid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, id);
+	return run(db, st);
+}
+
+int inv_store_snapback(sqlite3 *db, const struct inv_port *p)
+{
+	char status[16];
+	int64_t id;
+	int inserted;
+
+	if (home_insert(db, p) != 0)
+		return -1;
+	inserted = sqlite3_changes(db);
+	if (port_row(db, p, &id, status) != 0 || home_update(db, id, p->spid, p->now) != 0)
+		return -1;
+	return inv_store_change(db, id, inserted ? NULL : status, "AVAILABLE", "SNAPBACK",
+				p->now);
+}
+
+int inv_store_remove(sqlite3 *db, const char *spid, uint64_t tn)
+{
+	static const char *const sql[] = {
+		"DELETE FROM inv_change WHERE number_id IN"
+		" (SELECT id FROM inv_number WHERE spid = ?1 AND tn = ?2)",
+		"DELETE FROM inv_number WHERE spid = ?1 AND tn = ?2",
+	};
+	sqlite3_stmt *st;
+	size_t i;
+
+	for (i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		st = prep(db, sql[i]);
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_text(st, 1, spid, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)tn);
+		if (run(db, st) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int inv_store_synced(sqlite3 *db, char (**out)[5], size_t *n)
+{
+	sqlite3_stmt *st = prep(db, "SELECT spid FROM inv_sync ORDER BY spid");
+	char (*v)[5] = NULL, (*grown)[5];
+	size_t count = 0;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		grown = realloc(v, (count + 1) * sizeof(*v));
+		if (grown == NULL)
+			break;
+		v = grown;
+		snprintf(v[count++], 5, "%s", (const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		return -1;
+	}
+	*out = v;
+	*n = count;
+	return 0;
+}
+
 int inv_store_search(sqlite3 *db, const struct inv_caller *c, const char *text,
 		     const struct inv_page *pg, json_t **out)
 {
@@ -723,6 +824,21 @@ int inv_store_search(sqlite3 *db, const struct inv_caller *c, const char *text,
 static const char *col_str(sqlite3_stmt *st, int i)
 {
 	return (const char *)sqlite3_column_text(st, i);
+}
+
+int inv_store_lookup_log_id(sqlite3 *lookup, int64_t *out)
+{
+	sqlite3_stmt *st = prep(lookup, "SELECT coalesce(max(id), 0) FROM import_log"
+				" WHERE kind NOT LIKE 'ported%'");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
 }
 
 int inv_store_lookup_codes(sqlite3 *lookup, const char *spid, inv_code_fn fn, void *ctx)

@@ -48,7 +48,10 @@ int inv_store_search(sqlite3 *db, const struct inv_caller *c, const char *text,
 /* InventorySummaryDto of spid; 1 when the SPID has no numbers. */
 int inv_store_summary(sqlite3 *db, const char *spid, json_t **out);
 
-/* Sync bookkeeping: the lookup generation a SPID was last synced against. */
+/*
+ * Sync bookkeeping: the lookup data a SPID was last synced against (built:
+ * the last non-ported import_log id, seq: the last ported update read).
+ */
 int inv_store_sync_mark(sqlite3 *db, const char *spid, int64_t *built, int64_t *seq);
 int inv_store_sync_set(sqlite3 *db, const char *spid, int64_t built, int64_t seq, int64_t now);
 
@@ -64,6 +67,15 @@ struct inv_port {
 };
 int inv_store_port_out(sqlite3 *db, const struct inv_port *p);
 int inv_store_port_in(sqlite3 *db, const struct inv_port *p);
+
+/* tn is home with p->spid again (snapback); inserted when missing. */
+int inv_store_snapback(sqlite3 *db, const struct inv_port *p);
+
+/* Remove spid's row of tn and its history (0 also when there is none). */
+int inv_store_remove(sqlite3 *db, const char *spid, uint64_t tn);
+
+/* Every SPID in inv_sync, in order; *out freed by the caller. */
+int inv_store_synced(sqlite3 *db, char (**out)[5], size_t *n);
 
 /* Bulk insert of a 1000-block (number % 1000 == 0 at start) for a sync. */
 struct inv_range {
@@ -83,6 +95,9 @@ struct inv_code {
 	const char *foreign_blocks; /* codes: "NPANXXX,..." pooled to other SPIDs, or NULL */
 };
 typedef int (*inv_code_fn)(void *ctx, const struct inv_code *code);
+
+/* The highest import_log id of the tables other than ported numbers. */
+int inv_store_lookup_log_id(sqlite3 *lookup, int64_t *out);
 
 /* The codes whose OCN is spid, then the blocks it holds. fn returns non-zero to stop. */
 int inv_store_lookup_codes(sqlite3 *lookup, const char *spid, inv_code_fn fn, void *ctx);

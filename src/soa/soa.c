@@ -251,6 +251,8 @@ static int broadcast(sqlite3 *db, struct sv *sv, int64_t now)
 		if (rc == 0 && ok && !sv->disconnecting) /* inventories of both SPIDs */
 			rc = inventory_port_activated(db, sv->tn, sv->old_spid, sv->new_spid,
 						      sv->lrn, now);
+		if (rc == 0 && ok && sv->disconnecting) /* snapback to the block/code holder */
+			rc = inventory_port_disconnected(db, sv->tn, sv->new_spid, now);
 	}
 	if (rc != 0) {
 		soa_store_rollback(db);

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -613,6 +614,40 @@ static void test_inventory__port_activation(void **state)
 	json_decref(j);
 }
 
+/* The port above disconnected: the number snaps back to bolt, the code holder, unused. */
+static void test_inventory__disconnect_snapback(void **state)
+{
+	const char *num_path = "/api/v1/inventory/numbers/3035561500";
+	json_t *j = NULL;
+	int tries;
+
+	(void)state;
+	json_decref(call("POST", "/v1/lnp/soa/disconnect", W.acme,
+			 "{\"tn\":\"3035561500\",\"disconnectDate\":\"2031-03-04\"}", 200));
+	/* The SV goes old once the route's removal is broadcast. */
+	for (tries = 0; tries < 50; tries++) {
+		j = call("GET", num_path, W.bolt, NULL, 200);
+		if (strcmp(str(j, "status"), "AVAILABLE") == 0)
+			break;
+		json_decref(j);
+		j = NULL;
+		usleep(100000);
+	}
+	assert_non_null(j);
+	assert_string_equal(str(j, "currentOwnerSpid"), BOLT);
+	assert_true(json_is_null(json_object_get(j, "portDirection")));
+	assert_true(json_is_null(json_object_get(j, "currentLrn")));
+	assert_true(json_is_null(json_object_get(j, "applicationId")));
+	assert_true(json_is_null(json_object_get(j, "applicationMetadata")));
+	json_decref(j);
+	/* It left acme's inventory, reservation and all. */
+	expect_error(call("GET", num_path, W.acme, NULL, 404), "Number not found");
+	assert_int_equal(count(W.acme, "ported=in"), 1);
+	assert_int_equal(count(W.bolt, "status=ported_out"), 0);
+	json_decref(call("POST", "/api/v1/inventory/numbers/3035561500/assign", W.bolt,
+			 "{\"applicationId\":\"pbx\"}", 200));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -624,6 +659,7 @@ int main(void)
 		cmocka_unit_test(test_inventory__scopes),
 		cmocka_unit_test(test_inventory__lifecycle),
 		cmocka_unit_test(test_inventory__port_activation),
+		cmocka_unit_test(test_inventory__disconnect_snapback),
 	};
 
 	return cmocka_run_group_tests(tests, world_setup, world_teardown);

@@ -10,9 +10,12 @@
 
 #include <cmocka.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "db/db.h"
 #include "inventory/inventory.h"
+#include "numdb/numdb.h"
+#include "numdb/store.h"
 
 #define T0 1780000000 /* 2026-05-28T20:26:40Z */
 
@@ -167,11 +170,148 @@ static void test_inventory__port_hook(void **state)
 	done(&res);
 }
 
+/* lookup.db: acme (2222) holds 303-555 but its block 303-555-1, pooled to 3333. */
+static sqlite3 *lookup_fixture(void)
+{
+	struct numdb *g;
+	char lpath[160];
+	sqlite3 *lk;
+
+	snprintf(lpath, sizeof(lpath), "%s/lookup.db", dir);
+	assert_int_equal(numstore_open(lpath, false, &lk), 0);
+	assert_int_equal(db_exec(lk, "INSERT INTO cocode (npanxx, ocn, company, rate_center,"
+				 " state, status, pooled) VALUES (303555, '2222', 'Acme',"
+				 " 'DENVER', 'CO', 'AS', 1);"
+				 "INSERT INTO block (npanxxx, lrn, spid, status) VALUES"
+				 " (3035551, NULL, '3333', 'AS')"), 0);
+	assert_int_equal(numdb_build(lk, &g), 0);
+	numdb_publish(g);
+	return lk;
+}
+
+static void port_and_disconnect(uint64_t tn, const char *holder)
+{
+	json_t *meta = json_pack("{s:s}", "ban", "B9");
+	struct inv_result res;
+
+	assert_int_equal(inventory_port_activated(db, tn, holder, "1111", 7205550000, T0), 0);
+	inventory_assign(db, &bolt, tn, "pbx", meta, T0 + 60, &res);
+	assert_int_equal(res.http, 200);
+	done(&res);
+	json_decref(meta);
+	assert_int_equal(db_exec(db, "BEGIN"), 0);
+	assert_int_equal(inventory_port_disconnected(db, tn, "1111", T0 + 600), 0);
+	assert_int_equal(db_exec(db, "COMMIT"), 0);
+	/* It left bolt's inventory, history and all. */
+	inventory_get(db, &bolt, tn, &res);
+	assert_int_equal(res.http, 404);
+	assert_int_equal(changes(tn, "ASSIGN"), 0);
+}
+
+static void test_inventory__disconnect_snapback(void **state)
+{
+	const char holder_spids[][5] = { "3333" };
+	const struct inv_caller blk = { .spids = holder_spids, .n = 1 };
+	struct inv_result res;
+	sqlite3 *lk = lookup_fixture();
+
+	(void)state;
+	/* A number of acme's code goes back to acme, unused and no longer ported. */
+	port_and_disconnect(3035550007, "2222");
+	inventory_get(db, &acme, 3035550007, &res);
+	assert_int_equal(res.http, 200);
+	assert_string_equal(field(&res, "status"), "AVAILABLE");
+	assert_string_equal(field(&res, "currentOwnerSpid"), "2222");
+	assert_true(json_is_null(json_object_get(res.dto, "portDirection")));
+	assert_true(json_is_null(json_object_get(res.dto, "currentLrn")));
+	assert_true(json_is_null(json_object_get(res.dto, "applicationId")));
+	assert_true(json_is_null(json_object_get(res.dto, "applicationMetadata")));
+	assert_string_equal(field(&res, "updatedAt"), "2026-05-28T20:36:40Z");
+	done(&res);
+	assert_int_equal(changes(3035550007, "SNAPBACK"), 1);
+	/* One of the pooled block goes to the block holder, not the code holder. */
+	port_and_disconnect(3035551002, "3333");
+	inventory_get(db, &blk, 3035551002, &res);
+	assert_int_equal(res.http, 200);
+	assert_string_equal(field(&res, "status"), "AVAILABLE");
+	assert_string_equal(field(&res, "spid"), "3333");
+	done(&res);
+	inventory_get(db, &acme, 3035551002, &res);
+	assert_int_equal(res.http, 404);
+	/* A disconnect by the holder itself keeps its row. */
+	assert_int_equal(inventory_port_disconnected(db, 3035550007, "2222", T0 + 900), 0);
+	inventory_get(db, &acme, 3035550007, &res);
+	assert_int_equal(res.http, 200);
+	assert_string_equal(field(&res, "status"), "AVAILABLE");
+	done(&res);
+	sqlite3_close(lk);
+}
+
+static int64_t synced_at(const char *spid)
+{
+	sqlite3_stmt *st;
+	int64_t at = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT synced_at FROM inv_sync WHERE spid = ?",
+					    -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, spid, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		at = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return at;
+}
+
+/* A sync ahead of time adds the holder's numbers once, then nothing until the data changes. */
+static void test_inventory__sync_ahead(void **state)
+{
+	char (*spids)[5] = NULL;
+	struct numdb *g;
+	size_t n = 9;
+	char lpath[160];
+	sqlite3 *lk;
+
+	(void)state;
+	snprintf(lpath, sizeof(lpath), "%s/lookup.db", dir);
+	assert_int_equal(numstore_open(lpath, true, &lk), 0);
+	/* 1000 in the block, 3035551002 already there from the snapback. */
+	assert_int_equal(inventory_sync_spid(db, lk, "3333", T0), 999);
+	assert_int_equal(inventory_sync_spid(db, lk, "3333", T0), 0);
+	/* 10000 in the code less the pooled block and the ten (plus one) rows it has. */
+	assert_int_equal(inventory_sync_spid(db, lk, "2222", T0), 10000 - 1000 - 10);
+	assert_int_equal(inventory_synced_spids(db, &spids, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(spids[0], "2222");
+	assert_string_equal(spids[1], "3333");
+	free(spids);
+	numstore_close(lk);
+	/* The mark is the data's, not the process's: another generation of it is no news... */
+	clock_start_at(T0 + 86400); /* a later build, as ringerd's would be */
+	assert_int_equal(numstore_open(lpath, false, &lk), 0);
+	assert_int_equal(numdb_build(lk, &g), 0);
+	clock_reset();
+	numdb_publish(g);
+	assert_int_equal(inventory_sync_spid(db, lk, "3333", T0 + 100), 0);
+	assert_int_equal(synced_at("3333"), T0); /* not walked again */
+	/* ...but an import of a new block for 3333 is. */
+	assert_int_equal(db_exec(lk, "INSERT INTO block (npanxxx, lrn, spid, status) VALUES"
+				 " (3035552, NULL, '3333', 'AS');"
+				 "INSERT INTO import_log (kind, file, started, finished,"
+				 " lines, accepted, rejected, outcome) VALUES ('blocks',"
+				 " 'b.csv', 'x', 'x', 1, 1, 0, 'committed')"), 0);
+	assert_int_equal(numdb_build(lk, &g), 0);
+	numdb_publish(g);
+	assert_int_equal(inventory_sync_spid(db, lk, "3333", T0), 1000);
+	numstore_close(lk);
+	numdb_shutdown();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_inventory__transitions_and_history),
 		cmocka_unit_test(test_inventory__port_hook),
+		cmocka_unit_test(test_inventory__disconnect_snapback),
+		cmocka_unit_test(test_inventory__sync_ahead),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
