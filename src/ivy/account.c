@@ -109,14 +109,14 @@ int account_get(sqlite3 *db, int64_t id, struct ivy_account *out)
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, "SELECT " ACCOUNT_COLS " FROM ivy_accounts WHERE id = ?1", -1,
-			       &st, NULL) != SQLITE_OK)
+	if (ivy_stmt_prepare(db, "SELECT " ACCOUNT_COLS " FROM ivy_accounts WHERE id = ?1",
+			     &st) != 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		account_row(st, out);
-	sqlite3_finalize(st);
+	ivy_stmt_done(st);
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
 }
 
@@ -313,7 +313,7 @@ static int user_query(sqlite3 *db, const char *where, int64_t id, const char *te
 	int rc;
 
 	snprintf(sql, sizeof(sql), "SELECT " USER_COLS " FROM ivy_users WHERE %s", where);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (ivy_stmt_prepare(db, sql, &st) != 0)
 		return -1;
 	if (text)
 		sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
@@ -322,7 +322,7 @@ static int user_query(sqlite3 *db, const char *where, int64_t id, const char *te
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		user_row(st, out);
-	sqlite3_finalize(st);
+	ivy_stmt_done(st);
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
 }
 

@@ -41,6 +41,8 @@ const struct ivy_settings *ivy_settings(void)
 
 static void db_close(void *p)
 {
+	/* Kept statements would hold the connection open. */
+	ivy_stmt_cache_release(p);
 	sqlite3_close(p);
 }
 
@@ -56,6 +58,7 @@ sqlite3 *ivy_db(void)
 		sqlite3_close(db);
 		return NULL;
 	}
+	ivy_stmt_cache_own(db);
 	return db;
 }
 
@@ -177,7 +180,7 @@ int ivy_authorize(const struct http_req *req, struct http_resp *resp, unsigned p
 	const char *h = http_header(req, "Authorization");
 	sqlite3 *db = ivy_db();
 	struct ivy_caller c;
-	int rc;
+	int rc, began;
 
 	memset(&c, 0, sizeof(c));
 	if (db == NULL) {
@@ -186,11 +189,16 @@ int ivy_authorize(const struct http_req *req, struct http_resp *resp, unsigned p
 	}
 	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
 		return unauthorized(req, resp, "invalid_request");
+	if ((began = ivy_read_begin(db)) < 0) {
+		ivy_server_error(req, resp);
+		return -1;
+	}
 	rc = oauth_token_lookup(db, h + 7 + strspn(h + 7, " "), &c.tok);
 	if (rc == 0 && c.tok.refresh)
 		rc = 1; /* a refresh token is for the token endpoint only */
 	if (rc == 0)
 		rc = caller_load(db, &c) == 0 ? 0 : 1;
+	ivy_read_end(db, began);
 	if (rc != 0) {
 		if (rc < 0) {
 			ivy_server_error(req, resp);
@@ -238,6 +246,9 @@ int ivy_api_mount(struct http_router *r, const struct config *cfg)
 	if (rc != 0 || (!db_key_made && pthread_key_create(&db_key, db_close) != 0))
 		return -1;
 	db_key_made = true;
+	/* The audit writer has a connection of its own (synchronous=FULL, as every one). */
+	if (mgmt_open(db_path, false, &db) != 0 || ivy_audit_writer_start(db) != 0)
+		return -1;
 	if (settings.reveal_tokens)
 		log_warn("ivy: reveal_tokens is on, reset tokens are sent in responses", NULL);
 	if (http_router_add_family(r, &family) != 0 || oauth_api_mount(r) != 0 ||
@@ -250,11 +261,14 @@ void ivy_api_shutdown(void)
 {
 	sqlite3 *db;
 
+	/* The server has stopped: no one queues any more; write what is queued. */
+	ivy_audit_writer_stop();
 	ivy_jwt_shutdown();
 	if (!db_key_made)
 		return;
 	/* The workers closed theirs when they ended; this thread may hold one too. */
 	db = pthread_getspecific(db_key);
+	ivy_stmt_cache_release(db);
 	sqlite3_close(db);
 	pthread_setspecific(db_key, NULL);
 	pthread_key_delete(db_key);

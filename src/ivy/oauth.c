@@ -195,8 +195,8 @@ static int client_load(sqlite3 *db, const char *id, struct oauth_client *out,
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, "SELECT " CLIENT_COLS " FROM oauth_clients WHERE id = ?1",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (ivy_stmt_prepare(db, "SELECT " CLIENT_COLS " FROM oauth_clients WHERE id = ?1",
+			     &st) != 0)
 		return -1;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -204,7 +204,7 @@ static int client_load(sqlite3 *db, const char *id, struct oauth_client *out,
 		client_row(st, out);
 		snprintf(hash, IVY_HASH_HEX, "%s", (const char *)sqlite3_column_text(st, 9));
 	}
-	sqlite3_finalize(st);
+	ivy_stmt_done(st);
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
 }
 
@@ -327,14 +327,13 @@ static int user_gen(sqlite3 *db, int64_t user_id, int64_t *gen)
 	*gen = 0;
 	if (user_id == 0)
 		return 0;
-	if (sqlite3_prepare_v2(db, "SELECT token_gen FROM ivy_users WHERE id = ?1", -1, &st,
-			       NULL) != SQLITE_OK)
+	if (ivy_stmt_prepare(db, "SELECT token_gen FROM ivy_users WHERE id = ?1", &st) != 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, user_id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*gen = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	ivy_stmt_done(st);
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
@@ -702,7 +701,7 @@ static int jwt_standing(sqlite3 *db, const struct ivy_jwt *j)
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+	if (ivy_stmt_prepare(db, sql, &st) != 0) {
 		log_error("sql failed", "err=\"%s\"", sqlite3_errmsg(db));
 		return -1;
 	}
@@ -715,7 +714,7 @@ static int jwt_standing(sqlite3 *db, const struct ivy_jwt *j)
 	/* A user made after the token (a reused id) is not the one it was issued to. */
 	sqlite3_bind_int64(st, 7, j->iat);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	ivy_stmt_done(st);
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
 }
 
