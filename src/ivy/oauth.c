@@ -354,13 +354,40 @@ static int access_sign(sqlite3 *db, const struct oauth_settings *s,
 }
 
 /* Issue an access token, and a refresh token when with_refresh, in family. */
+/*
+ * 1 when no account from the top of the tree down to account_id is suspended
+ * or closed, 0 when one is, -1 on error. A token issued now would otherwise
+ * start working the moment a suspension is lifted.
+ */
+static int account_standing(sqlite3 *db, int64_t account_id)
+{
+	static const char sql[] =
+		"SELECT NOT EXISTS (SELECT 1 FROM ivy_accounts a, ivy_accounts b WHERE a.id = ?1"
+		" AND b.status IN ('suspended', 'closed')"
+		" AND substr(a.path, 1, length(b.path)) = b.path)";
+	sqlite3_stmt *st;
+	int rc;
+
+	if (ivy_stmt_prepare(db, sql, &st) != 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, account_id);
+	rc = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) != 0 : -1;
+	ivy_stmt_done(st);
+	return rc;
+}
+
 static int issue(sqlite3 *db, const struct oauth_settings *s, const struct oauth_client *c,
 		 int64_t account_id, int64_t user_id, unsigned scopes, const char *family,
 		 bool with_refresh, struct oauth_issued *out)
 {
 	struct oauth_issued o = { .expires_in = s->access_ttl, .scopes = scopes };
 	int64_t now = clock_now();
+	int standing = account_standing(db, account_id);
 
+	if (standing < 0)
+		return OAUTH_SERVER_ERROR;
+	if (standing == 0)
+		return OAUTH_INVALID_GRANT;
 	if (access_sign(db, s, c, account_id, user_id, scopes, family, o.access_token,
 			sizeof(o.access_token)) != 0 ||
 	    (with_refresh && ivy_secret_new("ivr_", o.refresh_token) != 0))

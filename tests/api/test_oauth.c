@@ -500,6 +500,17 @@ static void test_account_matrix(void **state)
 	json_decref(j);
 	assert_int_equal(bearer("GET", "/v2/account", tok[1], NULL, NULL), 401);
 	assert_int_equal(bearer("GET", "/v2/account", tok[2], NULL, NULL), 200);
+	/* No new tokens for a suspended account either: they would wake up on resume. */
+	{
+		char body[400];
+
+		snprintf(body, sizeof(body), "grant_type=password&username=%s&password=correct+"
+			 "horse+battery&client_id=%s&client_secret=%s", who[1], W.conf.id,
+			 W.conf.secret);
+		assert_int_equal(form("/v2/oauth/token", body, &j), 400);
+		assert_string_equal(err_of(j), "invalid_grant");
+		json_decref(j);
+	}
 	assert_int_equal(bearer("POST", "/v2/accounts/2/resume", tok[0], "{}", NULL), 200);
 	assert_int_equal(bearer("GET", "/v2/account", tok[1], NULL, NULL), 200);
 	/* A child of C, made by C; P sees it, S does not; a fourth level is refused. */
