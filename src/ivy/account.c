@@ -1,6 +1,7 @@
 /* account.c - accounts, users, roles, argon2id passwords, login throttling. */
 #include "account.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -556,6 +557,39 @@ static int pw_hash_get(sqlite3 *db, const char *email, char *hash, size_t hashle
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* A hash of a random password, made once, to verify against when there is no user. */
+static char decoy_hash[crypto_pwhash_STRBYTES];
+static pthread_once_t decoy_once = PTHREAD_ONCE_INIT;
+
+static void decoy_make(void)
+{
+	char pw[33];
+
+	randombytes_buf(pw, sizeof(pw) - 1);
+	for (size_t i = 0; i < sizeof(pw) - 1; i++)
+		pw[i] = (char)('a' + (unsigned char)pw[i] % 26);
+	pw[sizeof(pw) - 1] = '\0';
+	if (crypto_pwhash_str(decoy_hash, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+			      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+		decoy_hash[0] = '\0';
+}
+
+/*
+ * Verify password against hash; with no usable hash (no such user, or an
+ * inactive one) verify against the decoy instead and fail, so that an unknown
+ * address costs the same argon2id time as a known one and timing tells nothing.
+ */
+static bool password_matches(const char *hash, bool usable, const char *password)
+{
+	if (usable)
+		return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+	pthread_once(&decoy_once, decoy_make);
+	/* The result is thrown away: only the time it takes matters. */
+	if (decoy_hash[0] && crypto_pwhash_str_verify(decoy_hash, password, strlen(password)) == 0)
+		log_debug("login against the decoy hash matched", NULL);
+	return false;
+}
+
 int user_login(sqlite3 *db, const struct login_policy *p, const char *email,
 	       const char *password, const char *source, struct ivy_user *out)
 {
@@ -574,8 +608,8 @@ int user_login(sqlite3 *db, const struct login_policy *p, const char *email,
 		return LOGIN_THROTTLED;
 	if (pw_hash_get(db, email, hash, sizeof(hash), &u) != 0)
 		return LOGIN_ERROR;
-	ok = hash[0] && u.active &&
-	     crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+	/* No row leaves u unset: look at it only when a hash came back. */
+	ok = password_matches(hash, hash[0] != '\0' && u.active, password);
 	if (!ok) {
 		if (failure_add(db, p, ukey) != 0 || failure_add(db, p, akey) != 0)
 			return LOGIN_ERROR;
