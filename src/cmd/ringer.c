@@ -34,6 +34,7 @@ static void usage(FILE *f)
 		"  cnam purge [TN] [--url http://HOST:PORT]   (asks the running ringerd)\n"
 		"  pki ca DIR | pki sp DIR --ca DIR --spc CODE | pki key FILE\n"
 		"  oauth-client create|list|revoke ...  ivy-account create ...  ivy-user create ...\n"
+		"  oauth-key rotate   (new access-token signing key; restart ringerd)\n"
 		"  ivy-audit [--limit N]   (docs/ivy.md)\n"
 		"  inventory sync [--spid S]   build or refresh inventories (docs/inventory.md)\n"
 		"  customer create NAME [--rate N]\n"
