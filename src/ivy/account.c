@@ -621,6 +621,42 @@ int user_login(sqlite3 *db, const struct login_policy *p, const char *email,
 	return LOGIN_OK;
 }
 
+int request_throttle(sqlite3 *db, const struct login_policy *p, const char *kind,
+		     const char *source, unsigned *retry_after)
+{
+	int64_t now = clock_now(), first = now;
+	unsigned n = 0;
+	sqlite3_stmt *st;
+	char key[96];
+	int rc;
+
+	snprintf(key, sizeof(key), "%s:%s", kind, source);
+	/* Count and read back in one statement, so two requests at once cannot both slip
+	 * in under the limit; a count from a window that has passed starts over. */
+	if (sqlite3_prepare_v2(db, "INSERT INTO ivy_login_failures(key, failures, first_at)"
+			       " VALUES(?1, 1, ?2) ON CONFLICT(key) DO UPDATE SET"
+			       " failures = CASE WHEN first_at > ?3 THEN failures + 1 ELSE 1 END,"
+			       " first_at = CASE WHEN first_at > ?3 THEN first_at ELSE ?2 END"
+			       " RETURNING failures, first_at", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, now - p->window);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		n = (unsigned)sqlite3_column_int(st, 0);
+		first = sqlite3_column_int64(st, 1);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE || n == 0)
+		return -1;
+	if (n <= p->max_failures)
+		return 0;
+	*retry_after = first + p->window > now ? (unsigned)(first + p->window - now) : 1;
+	return 1;
+}
+
 /* ---- one-time tokens ---- */
 
 int onetime_issue(sqlite3 *db, const char *kind, int64_t user_id, unsigned ttl,

@@ -151,6 +151,15 @@ int user_login(sqlite3 *db, const struct login_policy *p, const char *email,
 	       const char *password, const char *source, struct ivy_user *out);
 
 /*
+ * Count one request of kind ("signup", "reset") from source (an address as
+ * text) in the login failure store, within p's window. Past max_failures in
+ * the window it is refused: returns 1 with *retry_after (seconds until the
+ * window ends, at least 1). Returns 0 when it may go on, or -1.
+ */
+int request_throttle(sqlite3 *db, const struct login_policy *p, const char *kind,
+		     const char *source, unsigned *retry_after);
+
+/*
  * One-time tokens: kind "confirm" or "reset", valid ttl seconds, used once.
  * issue returns 0 with token; use returns 0 with *user_id, 1 when the token
  * is unknown, used or expired, or -1. use marks it used.

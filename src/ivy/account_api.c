@@ -68,10 +68,9 @@ static void bad_request(const struct http_req *req, struct http_resp *resp, cons
 	http_resp_error(req, resp, 400, "VALIDATION_ERROR", msg);
 }
 
-/* Parse the {id} path parameter. Returns 0 or -1. */
-static int path_id(const struct http_req *req, int64_t *out)
+/* Parse an id: decimal digits, no sign or leading zero. Returns 0 or -1. */
+static int id_parse(const char *s, int64_t *out)
 {
-	const char *s = http_param(req, "id");
 	char *end;
 	long long v;
 
@@ -84,6 +83,33 @@ static int path_id(const struct http_req *req, int64_t *out)
 	return 0;
 }
 
+/* Parse the {id} path parameter. Returns 0 or -1. */
+static int path_id(const struct http_req *req, int64_t *out)
+{
+	return id_parse(http_param(req, "id"), out);
+}
+
+/*
+ * The optional id member key of b: *out 0 when it is absent or null. A form
+ * body brings it as a string of digits. Returns 0, or -1 when it is anything
+ * else (not quietly the caller's own account).
+ */
+static int body_id(const json_t *b, const char *key, int64_t *out)
+{
+	const json_t *v = json_object_get(b, key);
+
+	if (v == NULL || json_is_null(v)) {
+		*out = 0;
+		return 0;
+	}
+	if (json_is_string(v))
+		return id_parse(json_string_value(v), out);
+	if (!json_is_integer(v) || json_integer_value(v) < 1)
+		return -1;
+	*out = json_integer_value(v);
+	return 0;
+}
+
 /* Load account id if it is within the caller's subtree. Returns 0, 1 (answer 404), -1. */
 static int account_visible(sqlite3 *db, const struct ivy_caller *c, int64_t id,
 			   struct ivy_account *out)
@@ -93,6 +119,30 @@ static int account_visible(sqlite3 *db, const struct ivy_caller *c, int64_t id,
 	if (rc != 0)
 		return rc;
 	return account_in_subtree(&c->account, out) ? 0 : 1;
+}
+
+/*
+ * The account ?account_id= names (the caller's own when absent) if the caller
+ * may see it: 0, or -1 after answering 404 (also for a malformed id) or 500.
+ */
+static int query_account(const struct http_req *req, struct http_resp *resp,
+			 const struct ivy_caller *c, struct ivy_account *a)
+{
+	const char *s = http_query(req, "account_id");
+	int64_t id;
+	int rc = 1;
+
+	if (s == NULL) {
+		*a = c->account;
+		return 0;
+	}
+	if (id_parse(s, &id) == 0 && (rc = account_visible(ivy_db(), c, id, a)) == 0)
+		return 0;
+	if (rc > 0)
+		http_resp_error(req, resp, 404, "RESOURCE_NOT_FOUND", NOT_FOUND_ACCOUNT);
+	else
+		ivy_server_error(req, resp);
+	return -1;
 }
 
 static void audit(sqlite3 *db, const struct ivy_caller *c, const char *action,
@@ -188,18 +238,17 @@ static void accounts_create(struct http_req *req, struct http_resp *resp)
 	sqlite3 *db = ivy_db();
 	struct ivy_account parent, a;
 	struct ivy_caller c;
-	json_int_t pid;
+	int64_t id, pid = 0;
 	json_t *b;
-	int64_t id;
 	int rc;
 
 	if (ivy_authorize(req, resp, PERM_CHILD_WRITE, &c) != 0)
 		return;
 	b = ivy_body(req);
-	pid = b ? json_integer_value(json_object_get(b, "parent_id")) : 0;
-	if (b == NULL || !ivy_str(b, "name") ||
+	if (b == NULL || !ivy_str(b, "name") || body_id(b, "parent_id", &pid) != 0 ||
 	    (json_object_get(b, "email") && !ivy_str(b, "email"))) {
-		bad_request(req, resp, "name is required; email must be a string.");
+		bad_request(req, resp, "name is required; email must be a string; parent_id an "
+			    "account id.");
 	} else if ((rc = account_visible(db, &c, pid ? pid : c.account.id, &parent)) != 0) {
 		if (rc > 0)
 			http_resp_error(req, resp, 404, "RESOURCE_NOT_FOUND", NOT_FOUND_ACCOUNT);
@@ -263,14 +312,16 @@ static void accounts_status(struct http_req *req, struct http_resp *resp, const 
 	}
 	/* Resume lifts a suspension only (an active account stays as it is): it does not
 	 * stand in for a confirmation. */
-	if (strcmp(status, "active") != 0)
-		rc = account_set_status(db, a.id, status);
-	else if (strcmp(a.status, "active") == 0)
-		rc = 0;
-	else
+	if (strcmp(a.status, status) == 0)
+		rc = 0; /* already there: nothing to do */
+	else if (strcmp(status, "active") == 0)
 		rc = account_move_status(db, a.id, "suspended", status);
+	else /* suspend only an active account: a closed or unconfirmed one stays so */
+		rc = account_move_status(db, a.id, "active", status);
 	if (rc == 1) {
-		http_resp_error(req, resp, 409, "INVALID_STATE", "The account is not suspended.");
+		http_resp_error(req, resp, 409, "INVALID_STATE",
+				strcmp(status, "active") == 0 ? "The account is not suspended."
+							       : "The account is not active.");
 		return;
 	}
 	if (rc != 0 || account_get(db, a.id, &a) != 0) {
@@ -301,22 +352,13 @@ static void add_user(const struct ivy_user *u, void *arg)
 
 static void users_list(struct http_req *req, struct http_resp *resp)
 {
-	const char *aid = http_query(req, "account_id");
 	struct ivy_account a;
 	struct ivy_caller c;
 	json_t *arr;
-	int rc = 0;
 
-	if (ivy_authorize(req, resp, PERM_USER_READ, &c) != 0)
+	if (ivy_authorize(req, resp, PERM_USER_READ, &c) != 0 ||
+	    query_account(req, resp, &c, &a) != 0)
 		return;
-	a = c.account;
-	if (aid && (rc = account_visible(ivy_db(), &c, strtoll(aid, NULL, 10), &a)) != 0) {
-		if (rc > 0)
-			http_resp_error(req, resp, 404, "RESOURCE_NOT_FOUND", NOT_FOUND_ACCOUNT);
-		else
-			ivy_server_error(req, resp);
-		return;
-	}
 	arr = json_array();
 	if (user_list(ivy_db(), a.id, add_user, arr) != 0) {
 		json_decref(arr);
@@ -385,7 +427,7 @@ static void users_create(struct http_req *req, struct http_resp *resp)
 	sqlite3 *db = ivy_db();
 	struct ivy_account a;
 	struct ivy_caller c;
-	json_int_t aid;
+	int64_t aid = 0;
 	json_t *b;
 	int rc;
 
@@ -393,8 +435,8 @@ static void users_create(struct http_req *req, struct http_resp *resp)
 		return;
 	b = ivy_body(req);
 	snprintf(u.locale, sizeof(u.locale), "en-US");
-	aid = b ? json_integer_value(json_object_get(b, "account_id")) : 0;
 	if (b == NULL || user_fields(b, &u) != 0 || !ivy_str(b, "email") ||
+	    body_id(b, "account_id", &aid) != 0 ||
 	    (json_object_get(b, "password") && !ivy_str(b, "password"))) {
 		bad_request(req, resp, "Invalid email format or missing required fields.");
 	} else if (!role_grantable(&c, u.role)) {
@@ -491,6 +533,30 @@ static void users_delete(struct http_req *req, struct http_resp *resp)
 
 /* ---- sign-up, confirmation, password reset (no token needed) ---- */
 
+/*
+ * Count a request of kind from its address (login throttling's store and
+ * window): 0 to go on, or -1 after answering 429 with Retry-After, or 500.
+ */
+static int anon_throttle(const struct http_req *req, struct http_resp *resp, const char *kind)
+{
+	unsigned wait = 0;
+	char ra[16];
+	int rc = request_throttle(ivy_db(), &ivy_settings()->login, kind, req->client_text,
+				  &wait);
+
+	if (rc == 0)
+		return 0;
+	if (rc < 0) {
+		ivy_server_error(req, resp);
+		return -1;
+	}
+	http_resp_error(req, resp, 429, "TOO_MANY_REQUESTS",
+			"Too many requests from this address; try again later.");
+	snprintf(ra, sizeof(ra), "%u", wait);
+	http_resp_header(resp, "Retry-After", ra);
+	return -1;
+}
+
 static void anon_audit(const struct http_req *req, const char *action, int64_t user_id,
 		       int64_t account_id)
 {
@@ -551,9 +617,13 @@ static void signup(struct http_req *req, struct http_resp *resp)
 {
 	char token[IVY_SECRET_MAX];
 	struct ivy_account a;
-	json_t *b = ivy_body(req);
-	int rc = b ? signup_make(ivy_db(), b, &a, token) : 2;
+	json_t *b;
+	int rc;
 
+	if (anon_throttle(req, resp, "signup") != 0)
+		return;
+	b = ivy_body(req);
+	rc = b ? signup_make(ivy_db(), b, &a, token) : 2;
 	if (rc == 0) {
 		anon_audit(req, "account.sign_up", 0, a.id);
 		http_resp_json(resp, 201, signup_json(&a, json_object_get(b, "address"), token));
@@ -600,12 +670,17 @@ static void confirmation(struct http_req *req, struct http_resp *resp)
 static void password_forgot(struct http_req *req, struct http_resp *resp)
 {
 	sqlite3 *db = ivy_db();
-	json_t *b = ivy_body(req);
-	const char *email = b ? ivy_str(b, "email") : NULL;
 	char token[IVY_SECRET_MAX];
+	const char *email;
 	struct ivy_user u;
+	json_t *b;
 	int rc;
 
+	/* Counted whatever the answer: it also tells which addresses have a user. */
+	if (anon_throttle(req, resp, "reset") != 0)
+		return;
+	b = ivy_body(req);
+	email = b ? ivy_str(b, "email") : NULL;
 	if (email == NULL || strchr(email, '@') == NULL) {
 		http_resp_error(req, resp, 400, "INVALID_EMAIL_FORMAT",
 				"Invalid email address format.");
@@ -673,13 +748,15 @@ static void audit_list(struct http_req *req, struct http_resp *resp)
 {
 	const char *lim = http_query(req, "limit");
 	long n = lim ? strtol(lim, NULL, 10) : 100;
+	struct ivy_account a;
 	struct ivy_caller c;
 	json_t *arr;
 
-	if (ivy_authorize(req, resp, PERM_AUDIT_READ, &c) != 0)
+	if (ivy_authorize(req, resp, PERM_AUDIT_READ, &c) != 0 ||
+	    query_account(req, resp, &c, &a) != 0)
 		return;
 	arr = json_array();
-	if (ivy_audit_list(ivy_db(), c.account.path, n < 1 || n > 1000 ? 100 : (unsigned)n,
+	if (ivy_audit_list(ivy_db(), a.path, n < 1 || n > 1000 ? 100 : (unsigned)n,
 			   add_entry, arr) != 0) {
 		json_decref(arr);
 		ivy_server_error(req, resp);

@@ -460,18 +460,24 @@ static void test_revoke_introspect(void **state)
 	json_decref(j);
 }
 
+/* The owners of parent P, child C and sibling S (accounts 1, 2, 3). */
+static const char *const who[] = { "p%40example.com", "c%40example.com", "s%40example.com" };
+/* allowed[caller][target account]: P sees all three, C and S only themselves. */
+static const int allowed[3][3] = { { 1, 1, 1 }, { 0, 1, 0 }, { 0, 0, 1 } };
+
+static void matrix_tokens(char tok[3][1024])
+{
+	for (int i = 0; i < 3; i++)
+		password_token(who[i], tok[i], NULL);
+}
+
 /* Parent, child, sibling: who sees whose accounts and users. */
 static void test_account_matrix(void **state)
 {
-	static const char *const who[] = { "p%40example.com", "c%40example.com",
-					   "s%40example.com" };
-	/* allowed[caller][target account]: P sees all three, C and S only themselves. */
-	static const int allowed[3][3] = { { 1, 1, 1 }, { 0, 1, 0 }, { 0, 0, 1 } };
 	char tok[3][1024], path[64];
 	json_t *j;
 
-	for (int i = 0; i < 3; i++)
-		password_token(who[i], tok[i], NULL);
+	matrix_tokens(tok);
 	for (int i = 0; i < 3; i++) {
 		for (int t = 0; t < 3; t++) {
 			long want = allowed[i][t] ? 200 : 404;
@@ -534,6 +540,262 @@ static void test_account_matrix(void **state)
 		free(dump);
 	}
 	json_decref(j);
+}
+
+/* ---- the matrix over every operation: refused calls answer and change nothing ---- */
+
+/* GET path as tok (200) and return the body as sorted compact JSON; free() it. */
+static char *snapshot(const char *path, const char *tok)
+{
+	json_t *j;
+	char *s;
+
+	assert_int_equal(bearer("GET", path, tok, NULL, &j), 200);
+	s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(j);
+	assert_non_null(s);
+	return s;
+}
+
+/* The id of the newest audit entry in P's subtree: every change moves it. */
+static long long audit_head(const char *ptok)
+{
+	json_t *j, *e;
+	long long id;
+
+	assert_int_equal(bearer("GET", "/v2/audit?limit=1", ptok, NULL, &j), 200);
+	e = json_array_get(json_object_get(j, "entries"), 0);
+	assert_non_null(e);
+	id = json_integer_value(json_object_get(e, "id"));
+	json_decref(j);
+	assert_true(id > 0);
+	return id;
+}
+
+struct refusal {
+	const char *method, *path, *body;
+	long status;       /* 404, or 403 for one's own account or self */
+	const char *check; /* what P re-reads before and after */
+};
+
+/* tok's call is refused in the contract's shape, and P sees neither check nor audit move. */
+static void refused(const char *tok, const char *ptok, const struct refusal *r)
+{
+	char *before = snapshot(r->check, ptok), *after;
+	long long head = audit_head(ptok);
+	json_t *j;
+
+	assert_int_equal(bearer(r->method, r->path, tok, r->body, &j), r->status);
+	assert_string_equal(json_string_value(json_object_get(j, "status")), "error");
+	assert_string_equal(json_string_value(json_object_get(j, "error_code")),
+			    r->status == 404 ? "RESOURCE_NOT_FOUND" : "FORBIDDEN");
+	json_decref(j);
+	after = snapshot(r->check, ptok);
+	assert_string_equal(after, before);
+	assert_int_equal(audit_head(ptok), head);
+	free(before);
+	free(after);
+}
+
+/* P makes a member in account; returns its id. */
+static long long member_new(const char *ptok, int account, const char *tag)
+{
+	char body[160];
+	long long id;
+	json_t *j;
+
+	snprintf(body, sizeof(body), "{\"email\":\"%s@example.com\",\"account_id\":%d}", tag,
+		 account);
+	assert_int_equal(bearer("POST", "/v2/users", ptok, body, &j), 201);
+	assert_int_equal(json_integer_value(json_object_get(j, "account_id")), account);
+	id = json_integer_value(json_object_get(j, "id"));
+	json_decref(j);
+	return id;
+}
+
+/* Caller i on the owner of account t: read, update, delete. */
+static void matrix_user(char tok[3][1024], int i, int t)
+{
+	char path[64], body[80], name[16];
+	long long victim;
+	json_t *j;
+
+	snprintf(path, sizeof(path), "/v2/users/%lld", W.users[t]);
+	snprintf(name, sizeof(name), "By%d", i);
+	snprintf(body, sizeof(body), "{\"first_name\":\"%s\"}", name);
+	if (allowed[i][t]) {
+		assert_int_equal(bearer("GET", path, tok[i], NULL, NULL), 200);
+		assert_int_equal(bearer("PUT", path, tok[i], body, NULL), 200);
+		assert_int_equal(bearer("GET", path, tok[0], NULL, &j), 200);
+		assert_string_equal(json_string_value(json_object_get(j, "first_name")), name);
+		json_decref(j);
+		/* Owners cannot delete themselves. */
+		if (i == t)
+			refused(tok[i], tok[0], &(struct refusal){ "DELETE", path, NULL, 403, path });
+	} else {
+		refused(tok[i], tok[0], &(struct refusal){ "GET", path, NULL, 404, path });
+		refused(tok[i], tok[0], &(struct refusal){ "PUT", path, body, 404, path });
+		refused(tok[i], tok[0], &(struct refusal){ "DELETE", path, NULL, 404, path });
+	}
+	/* A member of t, deleted by i or left as it was. */
+	snprintf(body, sizeof(body), "victim%d%d", i, t);
+	victim = member_new(tok[0], t + 1, body);
+	snprintf(path, sizeof(path), "/v2/users/%lld", victim);
+	if (allowed[i][t]) {
+		assert_int_equal(bearer("DELETE", path, tok[i], NULL, NULL), 204);
+		assert_int_equal(bearer("GET", path, tok[0], NULL, NULL), 404);
+	} else {
+		refused(tok[i], tok[0], &(struct refusal){ "DELETE", path, NULL, 404, path });
+		assert_int_equal(bearer("DELETE", path, tok[0], NULL, NULL), 204);
+	}
+}
+
+/* Caller i adds a user to account t, with account_id as a number and as form text. */
+static void matrix_user_create(char tok[3][1024], int i, int t)
+{
+	char body[160], list[64];
+	json_t *j;
+
+	snprintf(list, sizeof(list), "/v2/users?account_id=%d", t + 1);
+	snprintf(body, sizeof(body), "{\"email\":\"made%d%d@example.com\",\"account_id\":%d}",
+		 i, t, t + 1);
+	if (!allowed[i][t]) {
+		refused(tok[i], tok[0], &(struct refusal){ "POST", "/v2/users", body, 404, list });
+		snprintf(body, sizeof(body), "{\"email\":\"made%d%d@example.com\",\"account_id\":"
+			 "\"%d\"}", i, t, t + 1);
+		refused(tok[i], tok[0], &(struct refusal){ "POST", "/v2/users", body, 404, list });
+		return;
+	}
+	assert_int_equal(bearer("POST", "/v2/users", tok[i], body, &j), 201);
+	assert_int_equal(json_integer_value(json_object_get(j, "account_id")), t + 1);
+	json_decref(j);
+	/* An id given as text is that account, never quietly the caller's own. */
+	snprintf(body, sizeof(body), "{\"email\":\"text%d%d@example.com\",\"account_id\":\"%d\"}",
+		 i, t, t + 1);
+	assert_int_equal(bearer("POST", "/v2/users", tok[i], body, &j), 201);
+	assert_int_equal(json_integer_value(json_object_get(j, "account_id")), t + 1);
+	json_decref(j);
+}
+
+static void test_matrix_users(void **state)
+{
+	char tok[3][1024];
+	json_t *j;
+
+	matrix_tokens(tok);
+	for (int i = 0; i < 3; i++) {
+		for (int t = 0; t < 3; t++) {
+			matrix_user(tok, i, t);
+			matrix_user_create(tok, i, t);
+		}
+	}
+	/* An account id that is no id is refused, not taken as one's own account. */
+	assert_int_equal(bearer("POST", "/v2/users", tok[1], "{\"email\":\"odd@example.com\","
+				"\"account_id\":\"2x\"}", &j), 400);
+	assert_string_equal(json_string_value(json_object_get(j, "error_code")),
+			    "VALIDATION_ERROR");
+	json_decref(j);
+	assert_int_equal(bearer("GET", "/v2/users?account_id=2x", tok[1], NULL, NULL), 404);
+}
+
+/* Caller i suspends and resumes account t; refused ones leave its status alone. */
+static void matrix_status(char tok[3][1024], int i, int t)
+{
+	char acct[64], sus[80], res[80];
+	long want = !allowed[i][t] ? 404 : i == t ? 403 : 0;
+	json_t *j;
+
+	snprintf(acct, sizeof(acct), "/v2/accounts/%d", t + 1);
+	snprintf(sus, sizeof(sus), "%s/suspend", acct);
+	snprintf(res, sizeof(res), "%s/resume", acct);
+	if (want == 0) {
+		assert_int_equal(bearer("POST", sus, tok[i], "{}", &j), 200);
+		assert_string_equal(json_string_value(json_object_get(j, "status")), "suspended");
+		json_decref(j);
+		assert_int_equal(bearer("POST", res, tok[i], "{}", &j), 200);
+		assert_string_equal(json_string_value(json_object_get(j, "status")), "active");
+		json_decref(j);
+		return;
+	}
+	refused(tok[i], tok[0], &(struct refusal){ "POST", sus, "{}", want, acct });
+	/* A suspended account's own token no longer works: its resume is tried while active. */
+	if (t == 0 || i == t) {
+		refused(tok[i], tok[0], &(struct refusal){ "POST", res, "{}", want, acct });
+		return;
+	}
+	/* Resume refused while P has t suspended: it stays suspended. */
+	assert_int_equal(bearer("POST", sus, tok[0], "{}", NULL), 200);
+	refused(tok[i], tok[0], &(struct refusal){ "POST", res, "{}", want, acct });
+	assert_int_equal(bearer("GET", acct, tok[0], NULL, &j), 200);
+	assert_string_equal(json_string_value(json_object_get(j, "status")), "suspended");
+	json_decref(j);
+	assert_int_equal(bearer("POST", res, tok[0], "{}", NULL), 200);
+}
+
+/* Caller i reads account t and makes a child under it. */
+static void matrix_account(char tok[3][1024], int i, int t)
+{
+	char acct[64], body[96];
+	json_t *j;
+
+	snprintf(acct, sizeof(acct), "/v2/accounts/%d", t + 1);
+	snprintf(body, sizeof(body), "{\"name\":\"Kid %d%d\",\"parent_id\":%d}", i, t, t + 1);
+	if (!allowed[i][t]) {
+		refused(tok[i], tok[0], &(struct refusal){ "GET", acct, NULL, 404, acct });
+		refused(tok[i], tok[0], &(struct refusal){ "POST", "/v2/accounts", body, 404,
+							   "/v2/accounts" });
+		return;
+	}
+	assert_int_equal(bearer("GET", acct, tok[i], NULL, &j), 200);
+	assert_int_equal(json_integer_value(json_object_get(j, "id")), t + 1);
+	json_decref(j);
+	assert_int_equal(bearer("POST", "/v2/accounts", tok[i], body, &j), 201);
+	assert_int_equal(json_integer_value(json_object_get(j, "parent_id")), t + 1);
+	json_decref(j);
+}
+
+/* Caller i reads the audit trail of account t: only t's subtree comes back. */
+static void matrix_audit(char tok[3][1024], int i, int t)
+{
+	char path[64];
+	json_t *j, *e;
+	size_t k;
+
+	snprintf(path, sizeof(path), "/v2/audit?limit=1000&account_id=%d", t + 1);
+	if (!allowed[i][t]) {
+		refused(tok[i], tok[0], &(struct refusal){ "GET", path, NULL, 404, path });
+		return;
+	}
+	assert_int_equal(bearer("GET", path, tok[i], NULL, &j), 200);
+	assert_true(json_array_size(json_object_get(j, "entries")) > 0);
+	json_array_foreach(json_object_get(j, "entries"), k, e) {
+		json_int_t a = json_integer_value(json_object_get(e, "account_id"));
+
+		/* C and S are leaves of P here but for the kids made under them (id > 3). */
+		assert_true(t == 0 || a == t + 1 || a > 3);
+	}
+	json_decref(j);
+}
+
+static void test_matrix_accounts(void **state)
+{
+	char tok[3][1024];
+
+	matrix_tokens(tok);
+	for (int i = 0; i < 3; i++) {
+		for (int t = 0; t < 3; t++) {
+			matrix_status(tok, i, t);
+			matrix_account(tok, i, t);
+		}
+	}
+	for (int i = 0; i < 3; i++) {
+		for (int t = 0; t < 3; t++)
+			matrix_audit(tok, i, t);
+	}
+	assert_int_equal(bearer("POST", "/v2/accounts", tok[1], "{\"name\":\"Odd\","
+				"\"parent_id\":\"3\"}", NULL), 404);
+	assert_int_equal(bearer("POST", "/v2/accounts", tok[1], "{\"name\":\"Odd\","
+				"\"parent_id\":true}", NULL), 400);
 }
 
 static void test_signup_confirm_reset(void **state)
@@ -603,6 +865,65 @@ static void test_login_throttled(void **state)
 	assert_int_equal(form("/v2/oauth/token", body, NULL), 429);
 }
 
+/* Send body to path (answered before) until it is throttled: 429, Retry-After, error shape. */
+static void throttle_hit(const char *path, const char *body, long before)
+{
+	struct harness_resp r;
+	char ra[16];
+	long st = 0;
+	json_t *j;
+	int n;
+
+	for (n = 0; n < 6; n++) {
+		if ((st = post(path, "application/json", NULL, body, NULL, NULL)) == 429)
+			break;
+		assert_int_equal(st, before);
+	}
+	assert_int_equal(st, 429);
+	/* Some got through first (the limit is ivy.login_max_failures, 5 here). */
+	assert_true(n >= 1 && n < 5);
+	assert_int_equal(post(path, "application/json", NULL, body, &j, &r), 429);
+	assert_int_equal(harness_resp_header(&r, "Retry-After", ra, sizeof(ra)), 1);
+	harness_resp_release(&r);
+	assert_true(atoi(ra) >= 1 && atoi(ra) <= 900);
+	assert_string_equal(json_string_value(json_object_get(j, "status")), "error");
+	assert_string_equal(json_string_value(json_object_get(j, "error_code")),
+			    "TOO_MANY_REQUESTS");
+	json_decref(j);
+}
+
+#define LATE "{\"name\":\"Late\",\"address\":{\"email\":\"late@example.com\"}}"
+
+/* Sign-ups and reset requests from one address are limited, each on its own. */
+static void test_signup_reset_throttled(void **state)
+{
+	char at[1024];
+
+	throttle_hit("/v2/sign-up", "{\"name\":\"No address\"}", 400);
+	assert_int_equal(post("/v2/sign-up", "application/json", NULL, LATE, NULL, NULL), 429);
+	assert_int_equal(post("/v2/password", "application/json", NULL,
+			      "{\"email\":\"nobody@example.com\"}", NULL, NULL), 404);
+	throttle_hit("/v2/password", "{\"email\":\"nobody@example.com\"}", 404);
+	assert_int_equal(post("/v2/password", "application/json", NULL,
+			      "{\"email\":\"new@example.com\"}", NULL, NULL), 429);
+	/* Logins are counted apart. */
+	password_token("p%40example.com", at, NULL);
+	assert_int_equal(bearer("GET", "/v2/account", at, NULL, NULL), 200);
+}
+
+/* After test_expiry's restart an hour on, the window has passed. */
+static void test_throttle_window_passes(void **state)
+{
+	json_t *j;
+
+	/* 201, not 409: the throttled sign-up made nothing. */
+	assert_int_equal(post("/v2/sign-up", "application/json", NULL, LATE, NULL, NULL), 201);
+	assert_int_equal(post("/v2/password", "application/json", NULL,
+			      "{\"email\":\"new@example.com\"}", &j, NULL), 201);
+	assert_non_null(json_string_value(json_object_get(j, "reset_password_token")));
+	json_decref(j);
+}
+
 /* A restart an hour later, and a token from before is expired. */
 /* An independent client (tests/oauth/authcode.sh: curl, openssl, sed) completes the flow. */
 static void test_authcode_script(void **state)
@@ -647,8 +968,12 @@ int main(void)
 		cmocka_unit_test(test_authcode_script),
 		cmocka_unit_test(test_revoke_introspect),
 		cmocka_unit_test(test_account_matrix),
+		cmocka_unit_test(test_matrix_users),
+		cmocka_unit_test(test_matrix_accounts),
 		cmocka_unit_test(test_signup_confirm_reset),
+		cmocka_unit_test(test_signup_reset_throttled),
 		cmocka_unit_test(test_expiry),
+		cmocka_unit_test(test_throttle_window_passes),
 		/* Last: it throttles every login from this address. */
 		cmocka_unit_test(test_login_throttled),
 	};
