@@ -18,10 +18,8 @@
 #include "../base/log.h"
 #include "../db/db.h"
 #include "allow.h"
+#include "secret.h"
 
-#define SECRET_BYTES 32
-#define SECRET_CHARS 43 /* base64url of 32 bytes, no padding */
-#define HASH_HEX 65
 #define UNIT 60000 /* one request in bucket units: the bucket refills rate units per ms */
 
 static const char *const auth_migrations[] = {
@@ -47,59 +45,12 @@ int token_db_migrate(sqlite3 *db)
 
 /* ---- secrets and hashes ---- */
 
-static void base64url(const uint8_t *in, size_t n, char *out)
-{
-	static const char a[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	size_t o = 0;
-	uint32_t acc = 0;
-	int bits = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		acc = (acc << 8) | in[i];
-		bits += 8;
-		while (bits >= 6) {
-			bits -= 6;
-			out[o++] = a[(acc >> bits) & 63];
-		}
-	}
-	if (bits > 0)
-		out[o++] = a[(acc << (6 - bits)) & 63];
-	out[o] = '\0';
-}
-
-static int secret_new(char out[TOKEN_TEXT_LEN])
-{
-	uint8_t raw[SECRET_BYTES];
-
-	if (RAND_bytes(raw, sizeof(raw)) != 1) {
-		log_error("no randomness for a token", NULL);
-		return -1;
-	}
-	memcpy(out, TOKEN_PREFIX, strlen(TOKEN_PREFIX));
-	base64url(raw, sizeof(raw), out + strlen(TOKEN_PREFIX));
-	OPENSSL_cleanse(raw, sizeof(raw));
-	return 0;
-}
-
-static int hash_hex(const char *token, char out[HASH_HEX])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-
-	if (EVP_Digest(token, strlen(token), md, &n, EVP_sha256(), NULL) != 1 || n != 32)
-		return -1;
-	for (unsigned i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-	return 0;
-}
-
 /* True if s has the shape of a token we make: the prefix and 43 base64url characters. */
 static bool token_shape(const char *s)
 {
 	size_t p = strlen(TOKEN_PREFIX);
 
-	if (strncmp(s, TOKEN_PREFIX, p) != 0 || strlen(s) != p + SECRET_CHARS)
+	if (strncmp(s, TOKEN_PREFIX, p) != 0 || strlen(s) != p + SECRET_B64_CHARS)
 		return false;
 	for (const char *c = s + p; *c; c++)
 		if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_')
@@ -297,7 +248,7 @@ int token_check(sqlite3 *db, const char *authorization, const uint8_t client_ip[
 		" c.rate_per_min FROM tokens t JOIN customers c ON c.id = t.customer_id"
 		" WHERE t.hash = ?1";
 	const char *tok = bearer_value(authorization);
-	char hash[HASH_HEX], trimmed[TOKEN_TEXT_LEN];
+	char hash[SECRET_HASH_HEX], trimmed[TOKEN_TEXT_LEN];
 	sqlite3_stmt *st = NULL;
 	size_t n;
 	int rc, step;
@@ -312,8 +263,8 @@ int token_check(sqlite3 *db, const char *authorization, const uint8_t client_ip[
 	trimmed[n] = '\0';
 	if (!token_shape(trimmed))
 		return TOKEN_UNKNOWN;
-	if (hash_hex(trimmed, hash) != 0 ||
-	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+	secret_sha256_hex(trimmed, hash);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
 		log_error("token check failed", "err=\"%s\"", sqlite3_errmsg(db));
 		return TOKEN_ERROR;
 	}
@@ -552,12 +503,13 @@ static int attrs_from_spec(sqlite3 *db, const struct token_spec *spec, int64_t n
 static int insert_token(sqlite3 *db, const struct token_attrs *a, int64_t now,
 			char secret[TOKEN_TEXT_LEN], int64_t *id)
 {
-	char tok[TOKEN_TEXT_LEN], hash[HASH_HEX];
+	char tok[TOKEN_TEXT_LEN], hash[SECRET_HASH_HEX];
 	sqlite3_stmt *st;
 	int rc;
 
-	if (secret_new(tok) != 0 || hash_hex(tok, hash) != 0)
+	if (secret_new(TOKEN_PREFIX, tok, TOKEN_TEXT_LEN) != 0)
 		return TOKEN_R_ERROR;
+	secret_sha256_hex(tok, hash);
 	if (prepare(db, "INSERT INTO tokens(customer_id, name, hash, scopes, spids, allow,"
 		    " created, expires) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", &st) != 0)
 		return TOKEN_R_ERROR;

@@ -665,9 +665,9 @@ int onetime_issue(sqlite3 *db, const char *kind, int64_t user_id, unsigned ttl,
 	char tok[IVY_SECRET_MAX], hash[IVY_HASH_HEX];
 	sqlite3_stmt *st;
 
-	if (ivy_secret_new("ivt_", tok) != 0)
+	if (secret_new("ivt_", tok, IVY_SECRET_MAX) != 0)
 		return -1;
-	ivy_hash_hex(tok, hash);
+	secret_sha256_hex(tok, hash);
 	if (sqlite3_prepare_v2(db, "INSERT INTO ivy_onetime(hash, kind, user_id, expires_at)"
 			       " VALUES(?1, ?2, ?3, ?4)", -1, &st, NULL) != SQLITE_OK)
 		return -1;
@@ -690,7 +690,7 @@ int onetime_use(sqlite3 *db, const char *kind, const char *token, int64_t *user_
 
 	if (token == NULL || strlen(token) >= IVY_SECRET_MAX)
 		return 1;
-	ivy_hash_hex(token, hash);
+	secret_sha256_hex(token, hash);
 	/* One statement marks it used and says whether it was usable: no race. */
 	if (sqlite3_prepare_v2(db, "UPDATE ivy_onetime SET used = 1 WHERE hash = ?1 AND kind = ?2"
 			       " AND used = 0 AND expires_at > ?3 RETURNING user_id", -1, &st,

@@ -80,43 +80,6 @@ int ivy_store_migrate(sqlite3 *db)
 				 sizeof(ivy_migrations) / sizeof(ivy_migrations[0]));
 }
 
-void ivy_b64url(const unsigned char *in, size_t len, char *out)
-{
-	int n = EVP_EncodeBlock((unsigned char *)out, in, (int)len);
-
-	/* RFC 4648 section 5: the URL-safe alphabet, no padding. */
-	while (n > 0 && out[n - 1] == '=')
-		n--;
-	out[n] = '\0';
-	for (char *p = out; *p; p++) {
-		if (*p == '+')
-			*p = '-';
-		else if (*p == '/')
-			*p = '_';
-	}
-}
-
-int ivy_secret_new(const char *prefix, char out[IVY_SECRET_MAX])
-{
-	unsigned char raw[32];
-	char enc[48];
-
-	if (RAND_bytes(raw, sizeof(raw)) != 1)
-		return -1;
-	ivy_b64url(raw, sizeof(raw), enc);
-	snprintf(out, IVY_SECRET_MAX, "%s%s", prefix, enc);
-	return 0;
-}
-
-void ivy_hash_hex(const char *s, char out[IVY_HASH_HEX])
-{
-	unsigned char md[SHA256_DIGEST_LENGTH];
-
-	SHA256((const unsigned char *)s, strlen(s), md);
-	for (size_t i = 0; i < sizeof(md); i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
 /* Enough for every statement a request path keeps; more are prepared afresh. */
 #define STMT_CACHE_MAX 48
 

@@ -14,20 +14,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../auth/secret.h"
+
+/* Secrets and hashes come from auth/secret.h (secret_new, secret_sha256_hex). */
 #define IVY_SECRET_MAX 64 /* a prefix, 43 base64url characters and a NUL fit */
-#define IVY_HASH_HEX 65
+#define IVY_HASH_HEX SECRET_HASH_HEX
 
 /* Create or upgrade the Ivy tables in db. Returns 0, or -1 after logging. */
 int ivy_store_migrate(sqlite3 *db);
-
-/* Make prefix + base64url(32 random bytes) in out. Returns 0 or -1. */
-int ivy_secret_new(const char *prefix, char out[IVY_SECRET_MAX]);
-
-/* base64url without padding of len bytes into out (4 * len / 3 + 2 bytes). */
-void ivy_b64url(const unsigned char *in, size_t len, char *out);
-
-/* SHA-256 of s as 64 lower-case hex digits. */
-void ivy_hash_hex(const char *s, char out[IVY_HASH_HEX]);
 
 /* Who did something, and from where: filled by the API layer or the CLI. */
 struct ivy_actor {

@@ -78,7 +78,7 @@ static int thumbprint(const cjose_jwk_t *k, char kid[48])
 				"y", json_object_get(pub, "y"));
 	if (req && (text = json_dumps(req, JSON_COMPACT | JSON_SORT_KEYS)) != NULL) {
 		SHA256((const unsigned char *)text, strlen(text), md);
-		ivy_b64url(md, sizeof(md), kid);
+		secret_b64url(md, sizeof(md), kid);
 		rc = 0;
 	}
 	free(text);

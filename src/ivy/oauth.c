@@ -100,7 +100,7 @@ bool oauth_pkce_s256_ok(const char *verifier, const char *challenge)
 				       "vwxyz0123456789-._~") != n || challenge == NULL)
 		return false;
 	SHA256((const unsigned char *)verifier, n, md);
-	ivy_b64url(md, sizeof(md), enc);
+	secret_b64url(md, sizeof(md), enc);
 	return strlen(challenge) == strlen(enc) &&
 	       CRYPTO_memcmp(enc, challenge, strlen(enc)) == 0;
 }
@@ -144,11 +144,11 @@ int oauth_client_create(sqlite3 *db, struct oauth_client *c, char secret[IVY_SEC
 		return OAUTH_INVALID_REQUEST;
 	if (c->grants == 0 || c->scopes == 0 || (c->scopes & ~OAUTH_ALL_SCOPES))
 		return OAUTH_INVALID_REQUEST;
-	if (ivy_secret_new("ivc_", id) != 0 ||
-	    (c->confidential && ivy_secret_new("ivs_", sec) != 0))
+	if (secret_new("ivc_", id, IVY_SECRET_MAX) != 0 ||
+	    (c->confidential && secret_new("ivs_", sec, IVY_SECRET_MAX) != 0))
 		return OAUTH_SERVER_ERROR;
 	if (c->confidential)
-		ivy_hash_hex(sec, hash);
+		secret_sha256_hex(sec, hash);
 	if (sqlite3_prepare_v2(db, "INSERT INTO oauth_clients(id, secret_hash, confidential,"
 			       " account_id, name, redirect_uris, grants, scopes, created_at)"
 			       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", -1, &st,
@@ -266,7 +266,7 @@ int oauth_client_auth(sqlite3 *db, const char *id, const char *secret,
 	if (c.confidential) {
 		if (secret == NULL || secret[0] == '\0')
 			return OAUTH_INVALID_CLIENT;
-		ivy_hash_hex(secret, got);
+		secret_sha256_hex(secret, got);
 		if (CRYPTO_memcmp(got, want, IVY_HASH_HEX) != 0)
 			return OAUTH_INVALID_CLIENT;
 	} else if (secret && secret[0]) {
@@ -300,7 +300,7 @@ static int token_insert(sqlite3 *db, const char *token, char kind, const char *c
 	char hash[IVY_HASH_HEX], k[2] = { kind, '\0' };
 	sqlite3_stmt *st;
 
-	ivy_hash_hex(token, hash);
+	secret_sha256_hex(token, hash);
 	if (sqlite3_prepare_v2(db, "INSERT INTO oauth_tokens(hash, kind, client_id, account_id,"
 			       " user_id, scopes, family, issued_at, expires_at)"
 			       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", -1, &st,
@@ -348,7 +348,7 @@ static int access_sign(sqlite3 *db, const struct oauth_settings *s,
 	j.exp = j.iat + s->access_ttl;
 	snprintf(j.client_id, sizeof(j.client_id), "%s", c->id);
 	snprintf(j.family, sizeof(j.family), "%s", family);
-	if (ivy_secret_new("", j.jti) != 0 || user_gen(db, user_id, &j.gen) != 0)
+	if (secret_new("", j.jti, IVY_SECRET_MAX) != 0 || user_gen(db, user_id, &j.gen) != 0)
 		return -1;
 	return ivy_jwt_sign(&j, out, outlen);
 }
@@ -390,7 +390,7 @@ static int issue(sqlite3 *db, const struct oauth_settings *s, const struct oauth
 		return OAUTH_INVALID_GRANT;
 	if (access_sign(db, s, c, account_id, user_id, scopes, family, o.access_token,
 			sizeof(o.access_token)) != 0 ||
-	    (with_refresh && ivy_secret_new("ivr_", o.refresh_token) != 0))
+	    (with_refresh && secret_new("ivr_", o.refresh_token, IVY_SECRET_MAX) != 0))
 		return OAUTH_SERVER_ERROR;
 	if (with_refresh && token_insert(db, o.refresh_token, 'r', c->id, account_id, user_id,
 					 scopes, family, now + s->refresh_ttl) != 0)
@@ -401,7 +401,7 @@ static int issue(sqlite3 *db, const struct oauth_settings *s, const struct oauth
 
 static int new_family(char family[IVY_SECRET_MAX])
 {
-	return ivy_secret_new("f", family) == 0 ? 0 : OAUTH_SERVER_ERROR;
+	return secret_new("f", family, IVY_SECRET_MAX) == 0 ? 0 : OAUTH_SERVER_ERROR;
 }
 
 int oauth_grant_client_credentials(sqlite3 *db, const struct oauth_settings *s,
@@ -450,9 +450,9 @@ int oauth_code_create(sqlite3 *db, const struct oauth_settings *s,
 	if (n != 43 || strspn(challenge, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 			      "0123456789-_") != n || !oauth_client_redirect_ok(c, redirect_uri))
 		return OAUTH_INVALID_REQUEST;
-	if (ivy_secret_new("ivk_", tok) != 0)
+	if (secret_new("ivk_", tok, IVY_SECRET_MAX) != 0)
 		return OAUTH_SERVER_ERROR;
-	ivy_hash_hex(tok, hash);
+	secret_sha256_hex(tok, hash);
 	if (sqlite3_prepare_v2(db, "INSERT INTO oauth_codes(hash, client_id, account_id, user_id,"
 			       " redirect_uri, scopes, challenge, expires_at)"
 			       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", -1, &st,
@@ -593,7 +593,7 @@ int oauth_grant_code(sqlite3 *db, const struct oauth_settings *s, const struct o
 		return OAUTH_UNAUTHORIZED_CLIENT;
 	if (code == NULL || code[0] == '\0' || verifier == NULL)
 		return OAUTH_INVALID_REQUEST;
-	ivy_hash_hex(code, hash);
+	secret_sha256_hex(code, hash);
 	if (ivy_tx_begin(db) != 0)
 		return OAUTH_SERVER_ERROR;
 	rc = code_exchange(db, s, c, hash, redirect_uri, verifier, out);
@@ -698,7 +698,7 @@ int oauth_grant_refresh(sqlite3 *db, const struct oauth_settings *s,
 		return OAUTH_UNAUTHORIZED_CLIENT;
 	if (refresh == NULL || refresh[0] == '\0')
 		return OAUTH_INVALID_REQUEST;
-	ivy_hash_hex(refresh, hash);
+	secret_sha256_hex(refresh, hash);
 	if (ivy_tx_begin(db) != 0)
 		return OAUTH_SERVER_ERROR;
 	rc = refresh_rotate(db, s, c, hash, scope, out);
@@ -777,7 +777,7 @@ int oauth_token_lookup(sqlite3 *db, const char *token, struct oauth_token_info *
 		return access_lookup(db, token, out);
 	if (strlen(token) > IVY_SECRET_MAX)
 		return 1;
-	ivy_hash_hex(token, hash);
+	secret_sha256_hex(token, hash);
 	if ((rc = token_load(db, hash, &r)) != 0)
 		return rc;
 	if (r.revoked || r.rotated || !r.standing || r.expires_at <= clock_now())
@@ -806,7 +806,7 @@ int oauth_revoke(sqlite3 *db, const struct oauth_client *c, const char *token)
 			return 0; /* RFC 7009 2.1: invalid or not this client's; say nothing */
 		return revoked_add(db, 'j', j.jti);
 	}
-	ivy_hash_hex(token, hash);
+	secret_sha256_hex(token, hash);
 	if ((rc = token_load(db, hash, &r)) != 0)
 		return rc < 0 ? -1 : 0;
 	if (strcmp(r.client_id, c->id) != 0)

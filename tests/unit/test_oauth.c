@@ -161,7 +161,7 @@ static void test_hashing(void **state)
 	/* A signed access token: three parts, and nothing stored for it. */
 	assert_int_equal(strncmp(t.access_token, "eyJ", 3), 0);
 	assert_non_null(strchr(strchr(t.access_token, '.') + 1, '.'));
-	ivy_hash_hex(t.access_token, hash);
+	secret_sha256_hex(t.access_token, hash);
 	assert_int_equal(count_rows("SELECT count(*) FROM oauth_tokens WHERE hash = ?1", hash), 0);
 	assert_int_equal(count_rows("SELECT count(*) FROM oauth_clients WHERE secret_hash = ?1",
 				    secret), 0);
