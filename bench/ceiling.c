@@ -2,7 +2,7 @@
  * with ringerd's settings (internal polling thread pool, epoll, the same pool
  * size, the response queued on the request's second call as ringerd does).
  *
- * usage: ceiling PORT THREADS
+ * usage: ceiling PORT THREADS   (PORT 0: any free port, printed on stdout)
  */
 #include <microhttpd.h>
 #include <signal.h>
@@ -42,7 +42,8 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC,
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+			     MHD_ALLOW_SUSPEND_RESUME,
 			     (uint16_t)port, NULL, NULL, on_request, NULL,
 			     MHD_OPTION_THREAD_POOL_SIZE, threads,
 			     MHD_OPTION_CONNECTION_TIMEOUT, 60u,
@@ -51,6 +52,12 @@ int main(int argc, char **argv)
 	if (d == NULL) {
 		fprintf(stderr, "ceiling: cannot listen on %u\n", port);
 		return 1;
+	}
+	if (port == 0) {
+		const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+
+		printf("%u\n", di ? (unsigned)di->port : 0u);
+		fflush(stdout);
 	}
 	sigwait(&set, &sig);
 	MHD_stop_daemon(d);

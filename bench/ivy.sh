@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Ivy throughput: client_credentials token issuance and an authenticated
-# GET /v2/account (targets, issue 8: >= 5,000/s and >= 20,000/s).
+# GET /v2/account (targets, issue 8: >= 5,000/s and >= 20,000/s), beside a
+# reference: bench/ceiling.c, libmicrohttpd answering a fixed body with
+# ringerd's server settings, run with the same wrk settings on the same
+# machine. The ratios against it say what share of the HTTP ceiling each
+# Ivy operation reaches.
 #
 # Builds ringer without sanitizers (build-bench/), makes an account and a
 # confidential client with `ringer`, starts ringerd, then runs wrk twice:
@@ -77,15 +81,31 @@ audit_rows() {
   sqlite3 "$WORK/data/ringer.db" "SELECT count(*) FROM ivy_audit WHERE action = 'token.issue'"
 }
 
+echo 'wrk.method = "GET"' >"$WORK/plain.lua"
+
+# run SCRIPT URL NAME: one wrk run; prints a line and keeps req/s in $WORK/NAME.rps
 run() {
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/$1.lua" "$BASE$2" |
-    awk -v name="$3" '/Requests\/sec/ {rps = $2} / 50%/ {p50 = $2} / 99%/ {p99 = $2}
-      /Non-2xx/ {bad = $4} END {printf "%-20s %10s req/s  p50 %s  p99 %s  non-2xx %d\n",
-      name, rps, p50, p99, bad}'
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/$1.lua" "$2" |
+    awk -v name="$3" -v out="$WORK/$3.rps" '/Requests\/sec/ {rps = $2} / 50%/ {p50 = $2}
+      / 99%/ {p99 = $2} /Non-2xx/ {bad = $4} END {
+      printf "%-20s %10s req/s  p50 %s  p99 %s  non-2xx %d\n", name ":", rps, p50, p99, bad
+      print rps > out}'
 }
 
+WORKERS=$SERVER_THREADS
+[ "$WORKERS" -gt 0 ] || WORKERS=$(nproc)
+"$BUILD/ceiling" 0 "$WORKERS" >"$WORK/ceiling.port" 2>/dev/null &
+PIDS+=($!)
+wait_file "$WORK/ceiling.port"
+CEIL="http://127.0.0.1:$(head -1 "$WORK/ceiling.port")"
+
+run plain "$CEIL/" reference
 BEFORE=$(audit_rows)
-run token /v2/oauth/token "client_credentials:"
+run token "$BASE/v2/oauth/token" client_credentials
 AFTER=$(audit_rows)
-run account /v2/account "GET /v2/account:"
+run account "$BASE/v2/account" account
 echo "token.issue audit rows written during the issuance run: $((AFTER - BEFORE))"
+awk -v r="$(cat "$WORK/reference.rps")" -v t="$(cat "$WORK/client_credentials.rps")" \
+  -v a="$(cat "$WORK/account.rps")" 'BEGIN {
+  printf "ratios to the reference: client_credentials %.3f  GET /v2/account %.3f\n",
+         t / r, a / r }'

@@ -300,6 +300,7 @@ int main(int argc, char **argv)
 	char err[300];
 	sigset_t set;
 
+	db_process_init(); /* before any SQLite use */
 	if (parse_args(argc, argv, &st.cfg, &port_file) != 0)
 		return 2;
 	if (apply_settings(&st, err, sizeof(err)) != 0 ||

@@ -1,6 +1,7 @@
 /* db.c - SQLite open, migrations and the management schema. */
 #include "db.h"
 
+#include <malloc.h>
 #include <stdio.h>
 
 #include "../base/log.h"
@@ -11,6 +12,20 @@ static const char *const mgmt_migrations[] = {
 	"  cidr TEXT PRIMARY KEY, note TEXT NOT NULL DEFAULT '',"
 	"  created TEXT NOT NULL);",
 };
+
+/* Heap tops this size and smaller stay with the process (glibc's default is 128 KiB). */
+#define KEEP_HEAP_TOP (64u << 20)
+
+int db_process_init(void)
+{
+	/* Also fixes the mmap threshold, so large blocks keep coming from mmap. */
+	mallopt(M_TRIM_THRESHOLD, (int)KEEP_HEAP_TOP);
+	if (sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK) {
+		log_warn("sqlite: allocation counters stay on (SQLite was already in use)", NULL);
+		return -1;
+	}
+	return 0;
+}
 
 int db_exec(sqlite3 *db, const char *sql)
 {

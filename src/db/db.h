@@ -13,6 +13,16 @@
 #include <stdint.h>
 
 /*
+ * Process-wide SQLite and allocator settings for a server with many worker
+ * threads; call once, first thing, before any other SQLite call. SQLite's
+ * allocation counters take one global mutex on every malloc (contended by
+ * every worker), and glibc gives each freed cursor buffer back to the kernel
+ * at the top of a thread's heap (a madvise and a TLB flush on every core):
+ * both are turned off. Returns 0, or -1 when SQLite was already in use.
+ */
+int db_process_init(void);
+
+/*
  * Open path. When writable, create it if needed and apply migrations[v..n)
  * where v is the file's user_version, each in its own transaction. A file
  * newer than n migrations is refused. Returns 0 with *out, or -1 after logging.

@@ -141,6 +141,23 @@ int http_resp_header(struct http_resp *resp, const char *name, const char *value
 void http_resp_error(const struct http_req *req, struct http_resp *resp, unsigned status,
 		     const char *code, const char *msg);
 
+/*
+ * Deferred answers. A handler whose answer must wait for work that needs no
+ * worker thread (a group commit of audit rows) fills resp with the answer
+ * for when that work succeeds and calls http_defer(req, start, arg) before
+ * returning. The server then parks the connection, so the worker goes on
+ * with other clients, and calls start(d, arg), which hands d to the work.
+ * The work calls http_defer_done(d, ok) exactly once, from any thread; the
+ * held answer is sent when ok, otherwise *failed (taken over; NULL = a 500
+ * in the route's shape). d must not be used after http_defer_done.
+ */
+struct http_defer;
+typedef void (*http_defer_start_fn)(struct http_defer *d, void *arg);
+
+void http_defer(struct http_req *req, struct http_resp *failed, http_defer_start_fn start,
+		void *arg);
+void http_defer_done(struct http_defer *d, bool ok);
+
 /* ---- the server (server.c) ---- */
 
 struct http_server;

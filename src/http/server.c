@@ -27,7 +27,10 @@ struct http_server {
 	const struct cidr_set *trusted;
 	unsigned port;
 	atomic_int in_flight; /* requests begun and not yet completed */
+	atomic_int parked;    /* deferred requests whose work has not ended */
 };
+
+enum defer_state { DEFER_NONE, DEFER_WAITING, DEFER_OK, DEFER_FAILED };
 
 /* Per-request state, from the first access-handler call to completion. */
 struct req_ctx {
@@ -37,6 +40,12 @@ struct req_ctx {
 	bool discard_body; /* the route takes no body: drop what arrives */
 	char *scratch;     /* the split path; path parameters point into it */
 	int64_t started_ms;
+	struct http_server *server;
+	/* A deferred answer (http_defer): held here while the connection is parked. */
+	http_defer_start_fn defer_start;
+	void *defer_arg;
+	struct http_resp held, held_failed;
+	atomic_int defer_state;
 	char scratch_buf[128]; /* scratch for the usual short path, saving a malloc */
 };
 
@@ -459,6 +468,7 @@ static struct req_ctx *begin(struct http_server *s, struct MHD_Connection *c,
 		return NULL;
 	atomic_fetch_add(&s->in_flight, 1);
 	ctx->started_ms = clock_now_ms();
+	ctx->server = s;
 	ctx->req.method = method;
 	ctx->req.path = url;
 	ctx->req.body = "";
@@ -478,6 +488,74 @@ static enum MHD_Result answer(struct MHD_Connection *c, struct req_ctx *ctx,
 	rc = queue(c, &ctx->req, resp);
 	log_set_rid(NULL);
 	return rc;
+}
+
+/* ---- deferred answers ---- */
+
+void http_defer(struct http_req *req, struct http_resp *failed, http_defer_start_fn start,
+		void *arg)
+{
+	struct req_ctx *ctx = (struct req_ctx *)req; /* req is the context's first member */
+
+	ctx->defer_start = start;
+	ctx->defer_arg = arg;
+	if (failed) {
+		ctx->held_failed = *failed;
+		failed->body = NULL;
+	}
+}
+
+/* Hold the handler's answer, park the connection, then start the work. */
+static enum MHD_Result park(struct MHD_Connection *c, struct req_ctx *ctx,
+			    struct http_resp *resp)
+{
+	http_defer_start_fn start = ctx->defer_start;
+
+	ctx->held = *resp;
+	ctx->defer_start = NULL;
+	atomic_store(&ctx->defer_state, DEFER_WAITING);
+	atomic_fetch_add(&ctx->server->parked, 1);
+	/* Suspended before the work can end, so its resume always finds it parked. */
+	MHD_suspend_connection(c);
+	start((struct http_defer *)ctx, ctx->defer_arg);
+	log_set_rid(NULL);
+	return MHD_YES;
+}
+
+void http_defer_done(struct http_defer *d, bool ok)
+{
+	struct req_ctx *ctx = (struct req_ctx *)d;
+	struct http_server *s = ctx->server;
+
+	atomic_store(&ctx->defer_state, ok ? DEFER_OK : DEFER_FAILED);
+	/* The connection cannot end while parked; after the resume ctx is not ours. */
+	MHD_resume_connection((struct MHD_Connection *)ctx->req.conn);
+	atomic_fetch_sub(&s->parked, 1);
+}
+
+/* Called again after http_defer_done resumed the connection. */
+static enum MHD_Result resumed(struct MHD_Connection *c, struct req_ctx *ctx)
+{
+	struct http_resp resp;
+
+	if (atomic_load(&ctx->defer_state) == DEFER_WAITING) {
+		/* Not ours to answer yet (a spurious call): stay parked. */
+		log_set_rid(NULL);
+		return MHD_YES;
+	}
+	if (atomic_load(&ctx->defer_state) == DEFER_OK) {
+		resp = ctx->held;
+		free(ctx->held_failed.body);
+	} else {
+		resp = ctx->held_failed;
+		free(ctx->held.body);
+		if (resp.body == NULL)
+			http_resp_error(&ctx->req, &resp, 500, "SERVER_ERROR",
+					"Internal server error");
+	}
+	memset(&ctx->held, 0, sizeof(ctx->held));
+	memset(&ctx->held_failed, 0, sizeof(ctx->held_failed));
+	return answer(c, ctx, &resp);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -502,6 +580,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return MHD_YES;
 	}
 	log_set_rid(ctx->req.rid);
+	if (atomic_load(&ctx->defer_state) != DEFER_NONE)
+		return resumed(c, ctx);
 	if (*upload_size != 0) {
 		if (!ctx->too_large && !ctx->discard_body &&
 		    buf_append(&ctx->body, upload_data, *upload_size) != 0) {
@@ -518,6 +598,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		ctx->req.body = ctx->body.data ? ctx->body.data : "";
 		ctx->req.body_len = ctx->body.len;
 		ctx->req.route->handler(&ctx->req, &resp);
+		if (ctx->defer_start)
+			return park(c, ctx, &resp);
 	}
 	return answer(c, ctx, &resp);
 }
@@ -531,6 +613,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (ctx == NULL)
 		return;
 	atomic_fetch_sub(&s->in_flight, 1);
+	free(ctx->held.body);
+	free(ctx->held_failed.body);
 	buf_release(&ctx->body);
 	if (ctx->scratch != ctx->scratch_buf)
 		free(ctx->scratch);
@@ -612,7 +696,7 @@ struct http_server *http_server_start(const struct http_server_opts *o,
 				      const struct http_router *r)
 {
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-			 MHD_USE_ITC;
+			 MHD_ALLOW_SUSPEND_RESUME;
 	struct sockaddr_storage ss;
 	struct http_server *s = calloc(1, sizeof(*s));
 	const union MHD_DaemonInfo *di;
@@ -671,6 +755,11 @@ void http_server_stop(struct http_server *s, unsigned grace_ms)
 			break;
 		usleep(10 * 1000);
 	}
+	/* Parked requests are waited for to the end: their work always ends (the
+	 * audit writer's transactions are bounded by the busy timeout), and
+	 * stopping the daemon under them would free connections the work holds. */
+	while (atomic_load(&s->parked) > 0)
+		usleep(1000);
 	MHD_stop_daemon(s->daemon);
 	/* Close the listen socket only now: the library's polling threads may still be
 	 * taking it out of their epoll sets, and 0.9.75 aborts if it is already gone. */

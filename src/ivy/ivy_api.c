@@ -62,6 +62,58 @@ sqlite3 *ivy_db(void)
 	return db;
 }
 
+/* An audit row waiting for the connection to be parked. */
+struct audited {
+	sqlite3 *db;
+	struct ivy_actor who;
+	char action[48], target[96], detail[128];
+	int64_t account_id;
+};
+
+static void audited_done(void *arg, int rc)
+{
+	http_defer_done(arg, rc == 0);
+}
+
+static void audited_start(struct http_defer *d, void *arg)
+{
+	struct audited *a = arg;
+
+	ivy_audit_async(a->db, &a->who, a->action, a->target, a->account_id, a->detail,
+			audited_done, d);
+	free(a);
+}
+
+void ivy_answer_audited(sqlite3 *db, struct http_req *req, struct http_resp *resp,
+			struct http_resp *failed, const struct ivy_actor *who,
+			const char *action, const char *target, int64_t account_id,
+			const char *detail)
+{
+	struct audited *a = malloc(sizeof(*a));
+	struct http_resp none = { 0 };
+
+	if (a == NULL) {
+		/* No memory to wait with: write it now, holding the worker. */
+		failed = failed ? failed : &none;
+		if (ivy_audit(db, who, action, target, account_id, detail) == 0) {
+			free(failed->body);
+			return;
+		}
+		free(resp->body);
+		*resp = *failed;
+		if (resp->body == NULL)
+			ivy_server_error(req, resp);
+		return;
+	}
+	a->db = db;
+	a->who = *who;
+	a->account_id = account_id;
+	snprintf(a->action, sizeof(a->action), "%s", action);
+	snprintf(a->target, sizeof(a->target), "%s", target);
+	snprintf(a->detail, sizeof(a->detail), "%s", detail ? detail : "");
+	http_defer(req, failed, audited_start, a);
+}
+
 void ivy_server_error(const struct http_req *req, struct http_resp *resp)
 {
 	http_resp_error(req, resp, 500, "SERVER_ERROR", "Internal server error.");

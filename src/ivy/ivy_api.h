@@ -67,6 +67,18 @@ bool ivy_caller_may(const struct ivy_caller *c, unsigned perm);
 void ivy_actor_anon(const struct http_req *req, const char *who, int64_t account_id,
 		    struct ivy_actor *out);
 
+/*
+ * Send resp (already filled) only once an audit row for it has committed,
+ * without holding the worker while the row waits for the group commit. When
+ * the row cannot be written the client gets failed instead (taken over;
+ * NULL = a 500 in the Ivy shape): no answer leaves unrecorded. db must have
+ * no transaction open.
+ */
+void ivy_answer_audited(sqlite3 *db, struct http_req *req, struct http_resp *resp,
+			struct http_resp *failed,
+			const struct ivy_actor *who, const char *action, const char *target,
+			int64_t account_id, const char *detail);
+
 /* Answer 500 after a store failure. */
 void ivy_server_error(const struct http_req *req, struct http_resp *resp);
 

@@ -189,7 +189,9 @@ void ivy_read_end(sqlite3 *db, int began)
 struct audit_row {
 	int64_t at, account_id;
 	char actor[96], source[48], action[48], target[96], detail[128];
-	struct audit_wait *wait;
+	struct audit_wait *wait; /* a waiting caller, or NULL ... */
+	ivy_audit_done_fn done;  /* ... one told by callback */
+	void *done_arg;
 };
 
 /* Where a caller learns that the transaction holding its row has ended. */
@@ -272,10 +274,18 @@ static void *audit_writer(void *arg)
 		rc = audit_write_batch(aw.db, aw.batch, n);
 		pthread_mutex_lock(&aw.mu);
 		for (unsigned i = 0; i < n; i++) {
+			if (aw.batch[i].wait == NULL)
+				continue;
 			aw.batch[i].wait->rc = rc;
 			aw.batch[i].wait->done = true;
 		}
 		pthread_cond_broadcast(&aw.done);
+		/* Callbacks outside the lock: they may take locks of their own. */
+		pthread_mutex_unlock(&aw.mu);
+		for (unsigned i = 0; i < n; i++)
+			if (aw.batch[i].wait == NULL)
+				aw.batch[i].done(aw.batch[i].done_arg, rc);
+		pthread_mutex_lock(&aw.mu);
 	}
 	pthread_mutex_unlock(&aw.mu);
 	return NULL;
@@ -323,10 +333,15 @@ void ivy_audit_writer_stop(void)
 	pthread_mutex_unlock(&aw.mu);
 }
 
-/* Queue r for the writer and wait until its transaction ended. 1 = no writer. */
+/*
+ * Queue r for the writer. With r->wait set, wait until its transaction
+ * ended and return its result; without, return 0 at once (r->done will be
+ * called). 1 = no writer runs: nothing was queued.
+ */
 static int audit_queue(struct audit_row *r)
 {
 	struct audit_wait w = { false, 0 };
+	bool waiting = r->done == NULL;
 
 	pthread_mutex_lock(&aw.mu);
 	while (aw.running && !aw.stopping && aw.n == IVY_AUDIT_QUEUE_MAX)
@@ -335,36 +350,67 @@ static int audit_queue(struct audit_row *r)
 		pthread_mutex_unlock(&aw.mu);
 		return 1;
 	}
-	r->wait = &w;
+	r->wait = waiting ? &w : NULL;
 	aw.q[(aw.head + aw.n) % IVY_AUDIT_QUEUE_MAX] = *r;
 	aw.n++;
 	pthread_cond_signal(&aw.more);
-	while (!w.done)
+	while (waiting && !w.done)
 		pthread_cond_wait(&aw.done, &aw.mu);
 	pthread_mutex_unlock(&aw.mu);
 	return w.rc;
 }
 
-int ivy_audit(sqlite3 *db, const struct ivy_actor *who, const char *action,
-	      const char *target, int64_t account_id, const char *detail)
+static void audit_fill(struct audit_row *r, const struct ivy_actor *who, const char *action,
+		       const char *target, int64_t account_id, const char *detail)
 {
-	struct audit_row r = { .at = clock_now(), .account_id = account_id };
+	memset(r, 0, sizeof(*r));
+	r->at = clock_now();
+	r->account_id = account_id;
+	snprintf(r->actor, sizeof(r->actor), "%s", who ? who->who : "system");
+	snprintf(r->source, sizeof(r->source), "%s", who ? who->source : "local");
+	snprintf(r->action, sizeof(r->action), "%s", action);
+	snprintf(r->target, sizeof(r->target), "%s", target);
+	snprintf(r->detail, sizeof(r->detail), "%s", detail ? detail : "");
+}
+
+/* Write r on db itself (inside its transaction, or when no writer runs). */
+static int audit_direct(sqlite3 *db, const struct audit_row *r)
+{
 	sqlite3_stmt *st;
 	int rc;
 
-	snprintf(r.actor, sizeof(r.actor), "%s", who ? who->who : "system");
-	snprintf(r.source, sizeof(r.source), "%s", who ? who->source : "local");
-	snprintf(r.action, sizeof(r.action), "%s", action);
-	snprintf(r.target, sizeof(r.target), "%s", target);
-	snprintf(r.detail, sizeof(r.detail), "%s", detail ? detail : "");
+	if (ivy_stmt_prepare(db, audit_insert_sql, &st) != 0)
+		return -1;
+	rc = audit_insert(db, st, r);
+	ivy_stmt_done(st);
+	return rc;
+}
+
+int ivy_audit(sqlite3 *db, const struct ivy_actor *who, const char *action,
+	      const char *target, int64_t account_id, const char *detail)
+{
+	struct audit_row r;
+	int rc;
+
+	audit_fill(&r, who, action, target, account_id, detail);
 	/* Inside the caller's transaction the row must commit, or not, with the change. */
 	if (sqlite3_get_autocommit(db) && (rc = audit_queue(&r)) <= 0)
 		return rc;
-	if (ivy_stmt_prepare(db, audit_insert_sql, &st) != 0)
-		return -1;
-	rc = audit_insert(db, st, &r);
-	ivy_stmt_done(st);
-	return rc;
+	return audit_direct(db, &r);
+}
+
+void ivy_audit_async(sqlite3 *db, const struct ivy_actor *who, const char *action,
+		     const char *target, int64_t account_id, const char *detail,
+		     ivy_audit_done_fn done, void *arg)
+{
+	struct audit_row r;
+
+	audit_fill(&r, who, action, target, account_id, detail);
+	r.done = done;
+	r.done_arg = arg;
+	if (sqlite3_get_autocommit(db) && audit_queue(&r) == 0)
+		return;
+	done(arg, audit_direct(db, &r));
 }
 
 static void text_col(sqlite3_stmt *st, int i, char *out, size_t outlen)

@@ -41,6 +41,17 @@ int ivy_audit(sqlite3 *db, const struct ivy_actor *who, const char *action,
 	      const char *target, int64_t account_id, const char *detail);
 
 /*
+ * ivy_audit without waiting: done(arg, rc) is called once the transaction
+ * holding the row has ended (rc 0 committed, -1 not), on the writer's
+ * thread; or before this returns, when the row is written on db directly
+ * (db inside a transaction, or no writer running).
+ */
+typedef void (*ivy_audit_done_fn)(void *arg, int rc);
+void ivy_audit_async(sqlite3 *db, const struct ivy_actor *who, const char *action,
+		     const char *target, int64_t account_id, const char *detail,
+		     ivy_audit_done_fn done, void *arg);
+
+/*
  * Group commit of audit rows: one thread takes the queued rows (at most
  * IVY_AUDIT_QUEUE_MAX wait; callers beyond that block until there is room)
  * and writes each batch in one transaction, so concurrent callers share one

@@ -219,10 +219,16 @@ static const char *grant_error_text(int e)
 	}
 }
 
-static void token_audit(sqlite3 *db, const struct http_req *req, const struct oauth_client *c,
-			const char *grant, int rc, const struct oauth_issued *t)
+/*
+ * Tokens leave only once their audit row has committed; the answer waits
+ * for the group commit with the connection parked, not the worker.
+ */
+static void token_audited(sqlite3 *db, struct http_req *req, struct http_resp *resp,
+			  const struct oauth_client *c, const char *grant, int rc,
+			  const struct oauth_issued *t)
 {
 	char who[96], detail[96], scope[32] = "";
+	struct http_resp failed = { 0 };
 	struct ivy_actor a;
 
 	snprintf(who, sizeof(who), "client:%.80s", c->id);
@@ -230,8 +236,10 @@ static void token_audit(sqlite3 *db, const struct http_req *req, const struct oa
 	if (rc == 0)
 		oauth_scope_format(t->scopes, scope, sizeof(scope));
 	snprintf(detail, sizeof(detail), "grant=%s scope=\"%s\"", grant, scope);
-	ivy_audit(db, &a, rc == 0 ? "token.issue" : "token.reuse_revoked", who, c->account_id,
-		  detail);
+	oauth_error(&failed, OAUTH_SERVER_ERROR, "Internal server error.");
+	ivy_answer_audited(db, req, resp, &failed, &a,
+			   rc == 0 ? "token.issue" : "token.reuse_revoked", who, c->account_id,
+			   detail);
 }
 
 static void token(struct http_req *req, struct http_resp *resp)
@@ -250,12 +258,12 @@ static void token(struct http_req *req, struct http_resp *resp)
 	} else if (client_authenticate(db, req, body, resp, &c) == 0) {
 		grant = ivy_str(body, "grant_type");
 		rc = grant ? grant_run(db, req, body, &c, grant, &t, resp) : OAUTH_INVALID_REQUEST;
-		if (rc == 0 || rc == OAUTH_REUSED)
-			token_audit(db, req, &c, grant, rc, &t);
 		if (rc == 0)
 			token_answer(resp, &t);
 		else if (rc < 0)
 			oauth_error(resp, rc, grant_error_text(rc));
+		if (rc == 0 || rc == OAUTH_REUSED)
+			token_audited(db, req, resp, &c, grant, rc, &t);
 	}
 	json_decref(body);
 }
@@ -281,8 +289,9 @@ static void revoke(struct http_req *req, struct http_resp *resp)
 		} else {
 			snprintf(who, sizeof(who), "client:%.80s", c.id);
 			ivy_actor_anon(req, who, c.account_id, &a);
-			ivy_audit(db, &a, "token.revoke", who, c.account_id, NULL);
 			http_resp_set(resp, 204, "application/json", "", 0);
+			ivy_answer_audited(db, req, resp, NULL, &a, "token.revoke", who,
+					   c.account_id, NULL);
 		}
 	}
 	json_decref(body);

@@ -15,6 +15,8 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <pthread.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -958,6 +960,127 @@ static void test_expiry(void **state)
 	json_decref(j);
 }
 
+/* Run sql on the server's ringer.db from outside, as an operator could. */
+static void db_exec(const char *sql)
+{
+	char path[HARNESS_PATH_MAX + 32];
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "%s/ringer.db", W.data);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static long long db_count(const char *sql)
+{
+	char path[HARNESS_PATH_MAX + 32];
+	sqlite3_stmt *st;
+	long long n = -1;
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "%s/ringer.db", W.data);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+#define ISSUED "SELECT count(*) FROM ivy_audit WHERE action = 'token.issue'"
+
+/* A token whose audit row cannot be written never leaves: 500, and nothing to present. */
+static void test_token_withheld_without_audit(void **state)
+{
+	char body[400];
+	json_t *j;
+	long long before = db_count(ISSUED);
+
+	db_exec("CREATE TRIGGER no_audit BEFORE INSERT ON ivy_audit"
+		" BEGIN SELECT RAISE(ABORT, 'audit refused'); END");
+	snprintf(body, sizeof(body), "grant_type=client_credentials&client_id=%s&client_secret=%s",
+		 W.conf.id, W.conf.secret);
+	assert_int_equal(form("/v2/oauth/token", body, &j), 500);
+	assert_string_equal(err_of(j), "server_error");
+	assert_null(json_object_get(j, "access_token"));
+	json_decref(j);
+	/* Revocation is recorded too: without its row the client hears 500. */
+	snprintf(body, sizeof(body), "token=iva_x&client_id=%s&client_secret=%s", W.conf.id,
+		 W.conf.secret);
+	assert_int_equal(form("/v2/oauth/revoke", body, &j), 500);
+	assert_string_equal(json_string_value(json_object_get(j, "error_code")), "SERVER_ERROR");
+	json_decref(j);
+	db_exec("DROP TRIGGER no_audit");
+	assert_int_equal(db_count(ISSUED), before);
+	snprintf(body, sizeof(body), "grant_type=client_credentials&client_id=%s&client_secret=%s",
+		 W.conf.id, W.conf.secret);
+	assert_int_equal(form("/v2/oauth/token", body, &j), 200);
+	assert_non_null(json_object_get(j, "access_token"));
+	json_decref(j);
+	assert_int_equal(db_count(ISSUED), before + 1);
+}
+
+#define BURST_THREADS 16
+#define BURST_EACH 25
+
+struct burst {
+	int ok, distinct_fail;
+	char last[1024];
+};
+
+static void *burst_run(void *arg)
+{
+	struct burst *b = arg;
+	char body[400];
+
+	snprintf(body, sizeof(body), "grant_type=client_credentials&client_id=%s&client_secret=%s",
+		 W.conf.id, W.conf.secret);
+	for (int i = 0; i < BURST_EACH; i++) {
+		struct harness_req req = { .method = "POST", .path = "/v2/oauth/token",
+					   .headers = (const char *[]){ FORM, NULL },
+					   .body = body, .body_len = strlen(body) };
+		struct harness_resp r;
+		json_t *j;
+
+		if (harness_request(&W.d, &req, &r) != 0)
+			continue;
+		j = r.status == 200 ? json_loads(r.body, 0, NULL) : NULL;
+		if (j && json_string_value(json_object_get(j, "access_token"))) {
+			const char *at = json_string_value(json_object_get(j, "access_token"));
+
+			b->distinct_fail += strcmp(at, b->last) == 0;
+			snprintf(b->last, sizeof(b->last), "%s", at);
+			b->ok++;
+		}
+		json_decref(j);
+		harness_resp_release(&r);
+	}
+	return NULL;
+}
+
+/* Answers parked for the group commit all come back, each with its own committed row. */
+static void test_token_burst_all_audited(void **state)
+{
+	struct burst b[BURST_THREADS] = { 0 };
+	pthread_t t[BURST_THREADS];
+	long long before = db_count(ISSUED);
+	int ok = 0;
+
+	for (int i = 0; i < BURST_THREADS; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, burst_run, &b[i]), 0);
+	for (int i = 0; i < BURST_THREADS; i++) {
+		pthread_join(t[i], NULL);
+		ok += b[i].ok;
+		assert_int_equal(b[i].distinct_fail, 0);
+	}
+	assert_int_equal(ok, BURST_THREADS * BURST_EACH);
+	assert_int_equal(db_count(ISSUED), before + BURST_THREADS * BURST_EACH);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -967,6 +1090,8 @@ int main(void)
 		cmocka_unit_test(test_authorization_code_pkce),
 		cmocka_unit_test(test_authcode_script),
 		cmocka_unit_test(test_revoke_introspect),
+		cmocka_unit_test(test_token_withheld_without_audit),
+		cmocka_unit_test(test_token_burst_all_audited),
 		cmocka_unit_test(test_account_matrix),
 		cmocka_unit_test(test_matrix_users),
 		cmocka_unit_test(test_matrix_accounts),
