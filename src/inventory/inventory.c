@@ -8,6 +8,7 @@
 
 #include "../base/log.h"
 #include "../base/tn.h"
+#include "../db/db.h"
 #include "../numdb/numdb.h"
 #include "../numdb/portstore.h"
 #include "../numdb/store.h"
@@ -33,6 +34,11 @@ int inventory_migrate(sqlite3 *db)
 	return inv_store_migrate(db);
 }
 
+int inventory_analyze(sqlite3 *db)
+{
+	return inv_store_analyze(db);
+}
+
 void inventory_set_lookup_path(const char *path)
 {
 	pthread_mutex_lock(&S.lock);
@@ -48,8 +54,18 @@ struct sync {
 	const char *spid;
 	int64_t now;
 	long added;
-	uint8_t *held; /* bitmap of the SPID's NPA-NXX-X blocks */
+	bool add_ranges; /* insert the numbers of the SPID's codes and blocks, not only hold */
+	uint8_t *held;   /* bitmap of the SPID's NPA-NXX-X blocks */
 };
+
+/*
+ * How much a sync redoes. The LERG tables changed (or the SPID is new): all
+ * of it. Only ported numbers changed: the SPID's blocks are read (not
+ * inserted) and then the changed numbers from lookup.db's overlay are
+ * visited; unless a fold or refresh absorbed overlay rows newer than the
+ * last sync into the generation file, in which case every ported number is.
+ */
+enum sync_mode { SYNC_NONE, SYNC_FULL, SYNC_PORTED_WALK, SYNC_PORTED_DELTA };
 
 static void hold(struct sync *s, uint64_t block)
 {
@@ -92,6 +108,8 @@ static int sync_code(void *ctx, const struct inv_code *code)
 		if (!foreign)
 			hold(s, block);
 	}
+	if (!s->add_ranges)
+		return 0;
 	n = inv_store_add_range(s->db, &r, s->now);
 	if (n < 0)
 		return -1;
@@ -125,13 +143,28 @@ static int sync_ported(void *ctx, uint64_t tn, const struct port_profile *p)
 	return inv_store_port_out(s->db, &port) == 0 ? 0 : -1;
 }
 
+static enum sync_mode sync_mode(int mark_rc, int64_t built, int64_t seq, int64_t tables,
+				const struct numdb_stats *st)
+{
+	if (mark_rc != 0 || built != tables)
+		return SYNC_FULL;
+	if (seq == (int64_t)st->ported_seq)
+		return SYNC_NONE;
+	if ((int64_t)st->ported_absorbed > seq || seq > (int64_t)st->ported_seq)
+		return SYNC_PORTED_WALK;
+	return SYNC_PORTED_DELTA;
+}
+
+static const char *const mode_names[] = { "none", "full", "ported-walk", "ported-delta" };
+
 /* Everything for one SPID in one transaction, with the generation it matches. */
 static long sync_one(sqlite3 *db, sqlite3 *lookup, const struct numdb *g, const char *spid,
 		     int64_t now)
 {
 	struct sync s = { .db = db, .g = g, .spid = spid, .now = now };
 	struct numdb_stats st;
-	int64_t built, seq, tables;
+	int64_t built = 0, seq = 0, tables;
+	enum sync_mode mode;
 	int rc;
 
 	numdb_get_stats(g, &st);
@@ -143,17 +176,20 @@ static long sync_one(sqlite3 *db, sqlite3 *lookup, const struct numdb *g, const 
 		return -1;
 	}
 	rc = inv_store_sync_mark(db, spid, &built, &seq);
-	if (rc == 0 && built == tables && seq == (int64_t)st.ported_seq) {
+	mode = rc < 0 ? SYNC_NONE : sync_mode(rc, built, seq, tables, &st);
+	if (mode == SYNC_NONE) {
 		inv_store_rollback(db);
 		free(s.held);
-		return 0;
+		return rc < 0 ? -1 : 0;
 	}
-	rc = rc < 0 ? -1 : 0;
-	if (rc == 0)
-		rc = inv_store_lookup_codes(lookup, spid, sync_code, &s);
+	s.add_ranges = mode == SYNC_FULL;
+	rc = inv_store_lookup_codes(lookup, spid, sync_code, &s);
 	if (rc == 0)
 		rc = inv_store_lookup_blocks(lookup, spid, sync_code, &s);
-	if (rc == 0)
+	if (rc == 0 && mode == SYNC_PORTED_DELTA)
+		rc = inv_store_lookup_ported_since(lookup, seq, (int64_t)st.ported_seq,
+						   sync_ported, &s);
+	else if (rc == 0)
 		rc = numdb_ported_walk(g, 0, sync_ported, &s);
 	if (rc == 0)
 		rc = inv_store_sync_set(db, spid, tables, (int64_t)st.ported_seq, now);
@@ -162,7 +198,10 @@ static long sync_one(sqlite3 *db, sqlite3 *lookup, const struct numdb *g, const 
 		inv_store_rollback(db);
 		return -1;
 	}
-	log_info("inventory synced", "spid=%s added=%ld", spid, s.added);
+	log_info("inventory synced", "spid=%s mode=%s added=%ld", spid, mode_names[mode],
+		 s.added);
+	if (s.added > 0)
+		inventory_analyze(db);
 	return s.added;
 }
 
@@ -266,9 +305,18 @@ const char *inventory_sort_column(const char *sort_by)
 int inventory_query(sqlite3 *db, const struct inv_caller *c, const struct query_sql *s,
 		    const struct inv_page *pg, json_t **out)
 {
-	if (s == NULL)
-		return inv_store_page(db, c, NULL, NULL, 0, pg, out);
-	return inv_store_page(db, c, s->where, s->binds, s->n_binds, pg, out);
+	static const char all[] = "1";
+	struct inv_filter f = { .where = all, .tally_where = all };
+
+	if (s != NULL) {
+		f.where = s->where;
+		f.binds = s->binds;
+		f.n_binds = s->n_binds;
+		f.tally_where = s->tallied ? s->where : NULL;
+		f.tally_binds = s->binds;
+		f.n_tally_binds = s->n_binds;
+	}
+	return inv_store_page(db, c, &f, pg, out);
 }
 
 int inventory_search(sqlite3 *db, const struct inv_caller *c, const char *text,

@@ -50,6 +50,14 @@ struct inv_result {
 /* Bring the inventory tables of ringer.db up to date. Returns 0 or -1 (logged). */
 int inventory_migrate(sqlite3 *db);
 
+/*
+ * Give the query planner the shape of inv_number (rows per SPID, status,
+ * NPA-NXX, LATA, locality ...) from the running counts, in milliseconds
+ * where ANALYZE would read every row. A sync runs it after adding numbers.
+ * Returns 0 or -1 (logged).
+ */
+int inventory_analyze(sqlite3 *db);
+
 /* Remember lookup.db's path for syncs. */
 void inventory_set_lookup_path(const char *path);
 

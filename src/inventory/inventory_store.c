@@ -10,6 +10,75 @@
 #include "../base/tn.h"
 #include "../db/db.h"
 
+/*
+ * inv_tally: how many of a SPID's numbers share every countable field
+ * (those the query language has except tn and lrn, plus the block and
+ * where the number came from). Triggers keep it exact in the writing
+ * transaction, so totalElements and the summary come from a few thousand
+ * rows instead of a count over millions. The nullable fields are stored
+ * with a sentinel (-1, or char(1), which no field holds) so that equal keys
+ * meet in the primary key; inv_tally_view gives the NULLs back, with the
+ * columns' affinities (a text bind compared with lata converts as it does
+ * with inv_number.lata), so a compiled query means the same there as over
+ * inv_number.
+ */
+#define TALLY_KEY(p) \
+	"ifnull(" p "lata, -1), ifnull(" p "state, char(1)), ifnull(" p "locality, char(1))," \
+	" ifnull(" p "ocn, char(1))"
+#define TALLY_MATCH(p)                                                                    \
+	"spid = " p "spid AND npa = " p "npa AND nxx = " p "nxx AND block = " p "block_id"  \
+	" AND status = " p "status AND ported = " p "ported AND lata = ifnull(" p "lata, -1)" \
+	" AND state = ifnull(" p "state, char(1)) AND locality = ifnull(" p "locality,"     \
+	" char(1)) AND ocn = ifnull(" p "ocn, char(1)) AND via = " p "discovered_via"
+#define TALLY_ADD(p)                                                                      \
+	"INSERT INTO inv_tally VALUES (" p "spid, " p "npa, " p "nxx, " p "block_id, "     \
+	p "status, " p "ported, " TALLY_KEY(p) ", " p "discovered_via, 1)"                  \
+	" ON CONFLICT DO UPDATE SET n = n + 1;"
+#define TALLY_SUB(p) "UPDATE inv_tally SET n = n - 1 WHERE " TALLY_MATCH(p) ";"
+#define TALLY_SQL                                                                         \
+	"CREATE TABLE inv_tally ("                                                          \
+	"  spid TEXT NOT NULL, npa INTEGER NOT NULL, nxx INTEGER NOT NULL,"                 \
+	"  block TEXT NOT NULL, status TEXT NOT NULL, ported TEXT NOT NULL,"                \
+	"  lata INTEGER NOT NULL, state TEXT NOT NULL, locality TEXT NOT NULL,"             \
+	"  ocn TEXT NOT NULL, via TEXT NOT NULL, n INTEGER NOT NULL,"                       \
+	"  PRIMARY KEY (spid, npa, nxx, block, status, ported, lata, state, locality, ocn,"  \
+	"  via)) WITHOUT ROWID;"                                                             \
+	"CREATE VIEW inv_tally_view AS SELECT spid, npa, nxx, block, status, ported,"        \
+	" CAST(nullif(lata, -1) AS INTEGER) AS lata, nullif(state, char(1)) AS state,"      \
+	" nullif(locality, char(1)) AS locality, nullif(ocn, char(1)) AS ocn, via, n"        \
+	" FROM inv_tally WHERE n > 0;"                                                       \
+	"CREATE TRIGGER inv_tally_insert AFTER INSERT ON inv_number BEGIN "                   \
+	TALLY_ADD("NEW.") " END;"                                                            \
+	"CREATE TRIGGER inv_tally_delete AFTER DELETE ON inv_number BEGIN "                   \
+	TALLY_SUB("OLD.") " END;"                                                            \
+	"CREATE TRIGGER inv_tally_update AFTER UPDATE OF spid, npa, nxx, block_id, status,"  \
+	" ported, lata, state, locality, ocn, discovered_via ON inv_number BEGIN "           \
+	TALLY_SUB("OLD.") TALLY_ADD("NEW.") " END;"
+
+/*
+ * inv_meta: one row per top-level key of a number's metadata, holding the
+ * value as the query language compares it (the text of json_extract), so
+ * metadata.<key>=value and in (...) are index lookups, not a JSON parse of
+ * every row. Kept by triggers like inv_tally.
+ */
+#define META_VALUE "CAST(CASE WHEN j.type IN ('object', 'array') THEN j.value ELSE j.atom END" \
+		   " AS TEXT)"
+#define META_FILL(p)                                                                      \
+	"INSERT INTO inv_meta SELECT " p "id, j.key, " META_VALUE " FROM json_each("        \
+	p "metadata) j WHERE " p "metadata IS NOT NULL AND json_valid(" p "metadata)"       \
+	" AND j.type != 'null';"
+#define META_SQL                                                                          \
+	"CREATE TABLE inv_meta (number_id INTEGER NOT NULL, key TEXT NOT NULL, value TEXT,"  \
+	"  PRIMARY KEY (key, value, number_id)) WITHOUT ROWID;"                              \
+	"CREATE INDEX inv_meta_by_number ON inv_meta (number_id);"                           \
+	"CREATE TRIGGER inv_meta_insert AFTER INSERT ON inv_number"                          \
+	" WHEN NEW.metadata IS NOT NULL BEGIN " META_FILL("NEW.") " END;"                    \
+	"CREATE TRIGGER inv_meta_update AFTER UPDATE OF metadata ON inv_number BEGIN"        \
+	" DELETE FROM inv_meta WHERE number_id = OLD.id; " META_FILL("NEW.") " END;"        \
+	"CREATE TRIGGER inv_meta_delete AFTER DELETE ON inv_number"                          \
+	" WHEN OLD.metadata IS NOT NULL BEGIN"                                               \
+	" DELETE FROM inv_meta WHERE number_id = OLD.id; END;"
+
 static const char *const migrations[] = {
 	/* 0 -> 1 */
 	"CREATE TABLE inv_number ("
@@ -39,6 +108,14 @@ static const char *const migrations[] = {
 	"CREATE TABLE inv_sync ("
 	"  spid TEXT PRIMARY KEY, lookup_built INTEGER NOT NULL, lookup_seq INTEGER NOT NULL,"
 	"  synced_at INTEGER NOT NULL);",
+	/* 1 -> 2: running counts (inv_tally) and an index of metadata values (inv_meta). */
+	TALLY_SQL META_SQL
+	"INSERT INTO inv_tally SELECT spid, npa, nxx, block_id, status, ported, "
+	TALLY_KEY("") ", discovered_via, count(*) FROM inv_number GROUP BY spid, npa, nxx,"
+	" block_id, status, ported, 7, 8, 9, 10, discovered_via;"
+	"INSERT INTO inv_meta SELECT n.id, j.key, " META_VALUE " FROM inv_number n,"
+	" json_each(n.metadata) j WHERE n.metadata IS NOT NULL AND json_valid(n.metadata)"
+	" AND j.type != 'null';",
 };
 
 #define COLS "id, uuid, tn, block_id, spid, current_owner_spid, status, lrn, ocn, ocn_name," \
@@ -50,6 +127,65 @@ int inv_store_migrate(sqlite3 *db)
 {
 	return db_migrate_module(db, "inventory", migrations,
 				 sizeof(migrations) / sizeof(migrations[0]));
+}
+
+/*
+ * Planner statistics written from the tally instead of read from the rows.
+ * sqlite_stat1 holds, per index, "rows, then the average rows sharing the
+ * first 1, 2, ... columns". The data has a known shape (whole NPA-NXXs per
+ * SPID), so distinct counts over the tally's few thousand rows give those
+ * averages exactly, where ANALYZE would read every index of millions of
+ * rows, and a sampling ANALYZE (analysis_limit) misjudges the locality and
+ * NPA indexes badly enough to pick plans a thousand times slower.
+ */
+static const char analyze_sql[] =
+	"WITH t AS (SELECT * FROM inv_tally WHERE n > 0),"
+	" c AS (SELECT max(sum(n), 1) AS n, max(count(DISTINCT spid), 1) AS s,"
+	"  max(count(DISTINCT spid || status), 1) AS ss,"
+	"  max(count(DISTINCT spid || '/' || npa), 1) AS sn,"
+	"  max(count(DISTINCT spid || '/' || npa || '/' || nxx), 1) AS snx,"
+	"  max(count(DISTINCT spid || ported), 1) AS sp,"
+	"  max(count(DISTINCT lata), 1) AS la, max(count(DISTINCT state), 1) AS st,"
+	"  max(count(DISTINCT lower(locality)), 1) AS lo, max(count(DISTINCT ocn), 1) AS oc"
+	"  FROM t),"
+	" m AS (SELECT max(count(*), 1) AS n, max(count(DISTINCT key), 1) AS k,"
+	"  max(count(DISTINCT key || '=' || ifnull(value, '')), 1) AS kv FROM inv_meta)"
+	" INSERT INTO sqlite_stat1 (tbl, idx, stat)"
+	" SELECT 'inv_number', 'inv_by_tn', c.n || ' 1' FROM c"
+	" UNION ALL SELECT 'inv_number', 'inv_by_status', c.n || ' ' || (c.n / c.s) || ' ' ||"
+	"  max(c.n / c.ss, 1) || ' 1' FROM c"
+	" UNION ALL SELECT 'inv_number', 'inv_by_npanxx', c.n || ' ' || (c.n / c.s) || ' ' ||"
+	"  max(c.n / c.sn, 1) || ' ' || max(c.n / c.snx, 1) || ' 1' FROM c"
+	" UNION ALL SELECT 'inv_number', 'inv_by_ported', c.n || ' ' || (c.n / c.s) || ' ' ||"
+	"  max(c.n / c.sp, 1) || ' 1' FROM c"
+	" UNION ALL SELECT 'inv_number', 'inv_by_lata', c.n || ' ' || max(c.n / c.la, 1) ||"
+	"  ' 1' FROM c"
+	" UNION ALL SELECT 'inv_number', 'inv_by_state', c.n || ' ' || max(c.n / c.st, 1) ||"
+	"  ' 1' FROM c"
+	" UNION ALL SELECT 'inv_number', 'inv_by_locality', c.n || ' ' || max(c.n / c.lo, 1) ||"
+	"  ' 1' FROM c"
+	" UNION ALL SELECT 'inv_number', 'inv_by_ocn', c.n || ' ' || max(c.n / c.oc, 1) ||"
+	"  ' 1' FROM c"
+	" UNION ALL SELECT 'inv_number', 'inv_by_lrn', max(c.n / 10, 1) || ' 1' FROM c"
+	" UNION ALL SELECT 'inv_number', 'sqlite_autoindex_inv_number_1', c.n || ' 1' FROM c"
+	" UNION ALL SELECT 'inv_number', 'sqlite_autoindex_inv_number_2', c.n || ' ' ||"
+	"  (c.n / c.s) || ' 1' FROM c"
+	" UNION ALL SELECT 'inv_meta', 'inv_meta', m.n || ' ' || max(m.n / m.k, 1) || ' ' ||"
+	"  max(m.n / m.kv, 1) || ' 1' FROM m"
+	" UNION ALL SELECT 'inv_meta', 'inv_meta_by_number', m.n || ' 2' FROM m";
+
+int inv_store_analyze(sqlite3 *db)
+{
+	/* ANALYZE of the tiny inv_sync creates sqlite_stat1 when it is missing. */
+	if (db_exec(db, "ANALYZE inv_sync") != 0 || db_exec(db, "BEGIN IMMEDIATE") != 0)
+		return -1;
+	if (db_exec(db, "DELETE FROM sqlite_stat1 WHERE tbl IN ('inv_number', 'inv_meta')") ||
+	    db_exec(db, analyze_sql) || db_exec(db, "COMMIT")) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	/* This connection plans with them from now on; others when they next load the schema. */
+	return db_exec(db, "ANALYZE sqlite_schema");
 }
 
 int inv_store_begin(sqlite3 *db)
@@ -343,23 +479,47 @@ int inv_store_change(sqlite3 *db, int64_t id, const char *from, const char *to,
 
 /* ---- pages ---- */
 
-static int count_rows(sqlite3 *db, const char *from_where, const struct inv_caller *c,
-		      char *const *binds, size_t n_binds, int64_t *out)
+/* "SELECT <what> FROM <from> WHERE spid IN (c's) AND (where)" bound, ready to step. */
+static sqlite3_stmt *select_for(sqlite3 *db, const char *what, const char *from,
+				const struct inv_caller *c, const char *where,
+				char *const *binds, size_t n_binds, const char *tail)
 {
-	char *sql = NULL;
+	char m[2 * 32 + 1], *sql = NULL;
 	sqlite3_stmt *st;
 	size_t i;
-	int rc;
 
-	if (asprintf(&sql, "SELECT count(*) %s", from_where) < 0)
-		return -1;
+	if (c->n == 0 || c->n > 32)
+		snprintf(m, sizeof(m), "NULL");
+	else
+		marks(m, c->n);
+	if (asprintf(&sql, "SELECT %s FROM %s WHERE spid IN (%s) AND %s%s", what, from, m,
+		     where ? where : "1", tail) < 0)
+		return NULL;
 	st = prep(db, sql);
 	free(sql);
 	if (st == NULL)
-		return -1;
+		return NULL;
 	bind_spids(st, 1, c);
 	for (i = 0; i < n_binds; i++)
 		sqlite3_bind_text(st, (int)(c->n + i + 1), binds[i], -1, SQLITE_STATIC);
+	return st;
+}
+
+/* How many of c's numbers f matches: from the tally when it can, else counted. */
+static int count_matches(sqlite3 *db, const struct inv_caller *c, const struct inv_filter *f,
+			 int64_t *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (f->tally_where)
+		st = select_for(db, "coalesce(sum(n), 0)", "inv_tally_view", c, f->tally_where,
+				f->tally_binds, f->n_tally_binds, "");
+	else
+		st = select_for(db, "count(*)", "inv_number", c, f->where, f->binds, f->n_binds,
+				"");
+	if (st == NULL)
+		return -1;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*out = sqlite3_column_int64(st, 0);
@@ -374,26 +534,19 @@ static int count_rows(sqlite3 *db, const char *from_where, const struct inv_call
  */
 #define SORT_MATCHES_MAX 20000
 
-static int page_rows(sqlite3 *db, const char *from_where, const struct inv_caller *c,
-		     char *const *binds, size_t n_binds, const struct inv_page *pg, int64_t total,
-		     json_t *content)
+static int page_rows(sqlite3 *db, const struct inv_caller *c, const struct inv_filter *f,
+		     const struct inv_page *pg, int64_t total, json_t *content)
 {
 	const char *dir = pg->desc ? "DESC" : "ASC", *plus = total <= SORT_MATCHES_MAX ? "+" : "";
-	char *sql = NULL;
+	char tail[96];
 	sqlite3_stmt *st;
-	size_t i;
-	int rc, k = (int)(c->n + n_binds);
+	int rc, k = (int)(c->n + f->n_binds);
 
-	if (asprintf(&sql, "SELECT " COLS " %s ORDER BY %s%s %s, %stn %s LIMIT ? OFFSET ?",
-		     from_where, plus, pg->sort_column, dir, plus, dir) < 0)
-		return -1;
-	st = prep(db, sql);
-	free(sql);
+	snprintf(tail, sizeof(tail), " ORDER BY %s%s %s, %stn %s LIMIT ? OFFSET ?", plus,
+		 pg->sort_column, dir, plus, dir);
+	st = select_for(db, COLS, "inv_number", c, f->where, f->binds, f->n_binds, tail);
 	if (st == NULL)
 		return -1;
-	bind_spids(st, 1, c);
-	for (i = 0; i < n_binds; i++)
-		sqlite3_bind_text(st, (int)(c->n + i + 1), binds[i], -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, k + 1, pg->size);
 	sqlite3_bind_int64(st, k + 2, pg->page * pg->size);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -402,24 +555,15 @@ static int page_rows(sqlite3 *db, const char *from_where, const struct inv_calle
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int inv_store_page(sqlite3 *db, const struct inv_caller *c, const char *where,
-		   char *const *binds, size_t n_binds, const struct inv_page *pg, json_t **out)
+int inv_store_page(sqlite3 *db, const struct inv_caller *c, const struct inv_filter *f,
+		   const struct inv_page *pg, json_t **out)
 {
-	char m[2 * 32 + 1], *fw = NULL;
 	json_t *content = json_array();
 	int64_t total = 0, pages;
 	int rc = -1;
 
-	if (c->n == 0 || c->n > 32)
-		snprintf(m, sizeof(m), "NULL");
-	else
-		marks(m, c->n);
-	if (asprintf(&fw, "FROM inv_number WHERE spid IN (%s) AND %s", m,
-		     where ? where : "1") < 0)
-		goto done;
-	if (count_rows(db, fw, c, binds, n_binds, &total) != 0 ||
-	    (total > pg->page * pg->size &&
-	     page_rows(db, fw, c, binds, n_binds, pg, total, content) != 0))
+	if (content == NULL || count_matches(db, c, f, &total) != 0 ||
+	    (total > pg->page * pg->size && page_rows(db, c, f, pg, total, content) != 0))
 		goto done;
 	pages = (total + pg->size - 1) / pg->size;
 	*out = json_pack("{s:O, s:I, s:I, s:I, s:I, s:b, s:b}", "content", content,
@@ -428,7 +572,6 @@ int inv_store_page(sqlite3 *db, const struct inv_caller *c, const char *where,
 			 pg->page == 0, "last", pg->page + 1 >= pages);
 	rc = *out ? 0 : -1;
 done:
-	free(fw);
 	json_decref(content);
 	return rc;
 }
@@ -436,11 +579,11 @@ done:
 int inv_store_summary(sqlite3 *db, const char *spid, json_t **out)
 {
 	sqlite3_stmt *st = prep(db,
-		"SELECT count(*), sum(status = 'AVAILABLE'), sum(status = 'RESERVED'),"
-		" sum(status = 'IN_USE'), sum(status = 'PORTED_OUT'), sum(ported = 'in'),"
-		" sum(status = 'QUARANTINE'),"
-		" count(DISTINCT CASE WHEN discovered_via = 'LERG' THEN tn / 1000 END)"
-		" FROM inv_number WHERE spid = ?");
+		"SELECT sum(n), sum((status = 'AVAILABLE') * n), sum((status = 'RESERVED') * n),"
+		" sum((status = 'IN_USE') * n), sum((status = 'PORTED_OUT') * n),"
+		" sum((ported = 'in') * n), sum((status = 'QUARANTINE') * n),"
+		" count(DISTINCT CASE WHEN via = 'LERG' THEN npa || '-' || nxx || '-' || block END)"
+		" FROM inv_tally_view WHERE spid = ?");
 	int rc, found = 0;
 
 	if (st == NULL)
@@ -790,8 +933,9 @@ int inv_store_search(sqlite3 *db, const struct inv_caller *c, const char *text,
 		     const struct inv_page *pg, json_t **out)
 {
 	size_t n = strlen(text), i, o = 0;
-	char lo[24], hi[24], like[2 * 64 + 3];
-	char *binds[4];
+	char lo[24], hi[24], lo_code[24], hi_code[24], like[2 * 64 + 3];
+	char *binds[4], *code_binds[2];
+	struct inv_filter f = { 0 };
 	uint64_t prefix = 0, scale = 1;
 
 	if (n > 0 && n <= 10 && strspn(text, "0123456789") == n) {
@@ -803,7 +947,23 @@ int inv_store_search(sqlite3 *db, const struct inv_caller *c, const char *text,
 		snprintf(hi, sizeof(hi), "%llu", (unsigned long long)((prefix + 1) * scale));
 		binds[0] = lo;
 		binds[1] = hi;
-		return inv_store_page(db, c, "(tn >= ? AND tn < ?)", binds, 2, pg, out);
+		f.where = "(tn >= ? AND tn < ?)";
+		f.binds = binds;
+		f.n_binds = 2;
+		if (n <= 6) {
+			/* Whole NPA-NXXs: the same numbers, counted from the tally. */
+			snprintf(lo_code, sizeof(lo_code), "%llu",
+				 (unsigned long long)(prefix * scale / 10000));
+			snprintf(hi_code, sizeof(hi_code), "%llu",
+				 (unsigned long long)((prefix + 1) * scale / 10000));
+			code_binds[0] = lo_code;
+			code_binds[1] = hi_code;
+			f.tally_where = "(npa * 1000 + nxx >= CAST(? AS INTEGER) AND"
+					" npa * 1000 + nxx < CAST(? AS INTEGER))";
+			f.tally_binds = code_binds;
+			f.n_tally_binds = 2;
+		}
+		return inv_store_page(db, c, &f, pg, out);
 	}
 	like[o++] = '%';
 	for (i = 0; i < n && i < 64; i++) {
@@ -815,8 +975,11 @@ int inv_store_search(sqlite3 *db, const struct inv_caller *c, const char *text,
 	like[o] = '\0';
 	binds[0] = like;
 	binds[1] = binds[2] = binds[3] = (char *)text;
-	return inv_store_page(db, c, "(locality LIKE ? ESCAPE '\\' OR state = upper(?) OR"
-			      " spid = upper(?) OR ocn = upper(?))", binds, 4, pg, out);
+	f.where = f.tally_where = "(locality LIKE ? ESCAPE '\\' OR state = upper(?) OR"
+				  " spid = upper(?) OR ocn = upper(?))";
+	f.binds = f.tally_binds = binds;
+	f.n_binds = f.n_tally_binds = 4;
+	return inv_store_page(db, c, &f, pg, out);
 }
 
 /* ---- lookup.db reads for a sync ---- */
@@ -824,6 +987,32 @@ int inv_store_search(sqlite3 *db, const struct inv_caller *c, const char *text,
 static const char *col_str(sqlite3_stmt *st, int i)
 {
 	return (const char *)sqlite3_column_text(st, i);
+}
+
+int inv_store_lookup_ported_since(sqlite3 *lookup, int64_t from, int64_t to,
+				  inv_ported_fn fn, void *ctx)
+{
+	sqlite3_stmt *st = prep(lookup, "SELECT tn, lrn, spid FROM ported"
+				" WHERE seq > ?1 AND seq <= ?2 ORDER BY tn");
+	struct port_profile p;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, from);
+	sqlite3_bind_int64(st, 2, to);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&p, 0, sizeof(p));
+		p.lrn = (uint64_t)sqlite3_column_int64(st, 1);
+		snprintf(p.spid, sizeof(p.spid), "%s", col_str(st, 2) ? col_str(st, 2) : "");
+		rc = fn(ctx, (uint64_t)sqlite3_column_int64(st, 0), &p);
+		if (rc != 0) {
+			sqlite3_finalize(st);
+			return rc;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 int inv_store_lookup_log_id(sqlite3 *lookup, int64_t *out)

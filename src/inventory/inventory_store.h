@@ -10,9 +10,13 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
+#include "../numdb/portstore.h"
 #include "inventory.h"
 
 int inv_store_migrate(sqlite3 *db);
+
+/* inventory_analyze: sqlite_stat1 for inv_number from inv_tally. */
+int inv_store_analyze(sqlite3 *db);
 int inv_store_begin(sqlite3 *db);
 int inv_store_commit(sqlite3 *db);
 void inv_store_rollback(sqlite3 *db);
@@ -37,9 +41,23 @@ int inv_store_release(sqlite3 *db, int64_t id, int64_t now);
 int inv_store_change(sqlite3 *db, int64_t id, const char *from, const char *to,
 		     const char *action, int64_t now);
 
-/* One page, with the extra condition where (NULL = none) and its text binds. */
-int inv_store_page(sqlite3 *db, const struct inv_caller *c, const char *where,
-		   char *const *binds, size_t n_binds, const struct inv_page *pg, json_t **out);
+/*
+ * Which numbers a page is from: where over inv_number (NULL = all) with its
+ * text binds, and, when the matches can be counted from inv_tally_view, the
+ * same condition over it (tally_where, tally_binds); NULL counts the rows.
+ */
+struct inv_filter {
+	const char *where;
+	char *const *binds;
+	size_t n_binds;
+	const char *tally_where;
+	char *const *tally_binds;
+	size_t n_tally_binds;
+};
+
+/* One page of c's numbers matching f. */
+int inv_store_page(sqlite3 *db, const struct inv_caller *c, const struct inv_filter *f,
+		   const struct inv_page *pg, json_t **out);
 
 /* Free-text search (inventory_search). */
 int inv_store_search(sqlite3 *db, const struct inv_caller *c, const char *text,
@@ -100,6 +118,15 @@ typedef int (*inv_code_fn)(void *ctx, const struct inv_code *code);
 int inv_store_lookup_log_id(sqlite3 *lookup, int64_t *out);
 
 /* The codes whose OCN is spid, then the blocks it holds. fn returns non-zero to stop. */
+/*
+ * The ported numbers changed by update transactions after seq from and up to
+ * seq to (lookup.db's overlay): fn(ctx, tn, p) for each routed one, in
+ * number order. Deletions are not visited. Returns 0, fn's non-zero, or -1.
+ */
+typedef int (*inv_ported_fn)(void *ctx, uint64_t tn, const struct port_profile *p);
+int inv_store_lookup_ported_since(sqlite3 *lookup, int64_t from, int64_t to,
+				  inv_ported_fn fn, void *ctx);
+
 int inv_store_lookup_codes(sqlite3 *lookup, const char *spid, inv_code_fn fn, void *ctx);
 int inv_store_lookup_blocks(sqlite3 *lookup, const char *spid, inv_code_fn fn, void *ctx);
 

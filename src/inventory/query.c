@@ -551,6 +551,7 @@ struct compiler {
 	char **binds;
 	size_t n, cap;
 	bool oom;
+	bool untallied; /* a field inv_tally does not keep was used */
 };
 
 static void bind_take(struct compiler *c, char *v)
@@ -619,12 +620,33 @@ static void compile_column(struct compiler *c, const struct node *n)
 	}
 }
 
+/* metadata.<key> = or in: a lookup in inv_meta's (key, value) index. */
+static void compile_meta_lookup(struct compiler *c, const struct node *n)
+{
+	size_t i;
+
+	sb_add(&c->sql, "(id IN (SELECT number_id FROM inv_meta WHERE key = ? AND value IN (");
+	for (i = 0; i < n->n_vals; i++)
+		sb_add(&c->sql, i ? ",?" : "?");
+	sb_add(&c->sql, ")))");
+	bind_take(c, strdup(n->key));
+	for (i = 0; i < n->n_vals; i++)
+		bind_take(c, normal(n, n->vals[i], false));
+}
+
 static void compile_cmp(struct compiler *c, const struct node *n)
 {
 	bool nocase = n->field >= 0 && fields[n->field].kind == F_NOCASE;
 	const char *coll = nocase ? " COLLATE NOCASE" : "";
 	size_t i;
 
+	if (n->field < 0 || strcmp(fields[n->field].column, "tn") == 0 ||
+	    strcmp(fields[n->field].column, "lrn") == 0)
+		c->untallied = true;
+	if (n->field < 0 && (n->op == OP_EQ || n->op == OP_IN)) {
+		compile_meta_lookup(c, n);
+		return;
+	}
 	sb_add(&c->sql, "(");
 	compile_column(c, n);
 	switch (n->op) {
@@ -679,6 +701,7 @@ int query_compile(const struct query *q, struct query_sql *out)
 	s.where = c.sql.s;
 	s.binds = c.binds;
 	s.n_binds = c.n;
+	s.tallied = !c.untallied;
 	if (c.oom || c.sql.oom) {
 		query_sql_free(&s);
 		return -1;

@@ -20,6 +20,7 @@
 #ifndef RINGER_INVENTORY_QUERY_H
 #define RINGER_INVENTORY_QUERY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define QUERY_MAX_LEN 4096
@@ -55,11 +56,16 @@ void query_free(struct query *q);
  */
 char *query_describe(const struct query *q);
 
-/* A compiled query: where is a boolean SQL expression over inv_number. */
+/*
+ * A compiled query: where is a boolean SQL expression over inv_number. When
+ * tallied is true it names only columns inv_tally_view has too (no tn, lrn
+ * or metadata), so matches can be counted there.
+ */
 struct query_sql {
 	char *where;    /* malloc'd */
 	char **binds;   /* malloc'd text values, one per ? in order */
 	size_t n_binds;
+	bool tallied;
 };
 
 /* Compile q. Returns 0 with *out (free with query_sql_free), or -1 (memory). */

@@ -897,6 +897,7 @@ void numdb_get_stats(const struct numdb *g, struct numdb_stats *st)
 	st->ported_max_version = g->ported_max_version;
 	st->ported_built_at = g->base ? info.built_at : 0;
 	st->ported_seq = g->ported_seq;
+	st->ported_absorbed = g->base ? info.absorbed_seq : 0;
 	st->incremental = g->incremental;
 	snprintf(st->ported_updated, sizeof(st->ported_updated), "%s", g->ported_updated);
 	st->blocks = g->t->n_blocks;

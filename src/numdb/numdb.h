@@ -60,6 +60,7 @@ struct numdb_stats {
 	int64_t ported_built_at;     /* the generation file's build, 0 without one */
 	char ported_updated[24];     /* last overlay change, RFC 3339, "" if none */
 	uint64_t ported_seq;         /* the last update transaction read */
+	uint64_t ported_absorbed;    /* update transactions the generation file holds */
 	bool incremental;            /* made from the previous generation plus a delta */
 };
 

@@ -14,7 +14,9 @@
 #include "base/log.h"
 #include "db/db.h"
 #include "inventory/inventory.h"
+#include "inventory/query.h"
 #include "numdb/numdb.h"
+#include "numdb/portover.h"
 #include "numdb/store.h"
 
 #define T0 1780000000 /* 2026-05-28T20:26:40Z */
@@ -305,6 +307,276 @@ static void test_inventory__sync_ahead(void **state)
 	numdb_shutdown();
 }
 
+/* ---- ported-only syncs ---- */
+
+static const char *status_of(const struct inv_caller *c, uint64_t tn)
+{
+	static char out[16];
+	struct inv_result res;
+
+	inventory_get(db, c, tn, &res);
+	snprintf(out, sizeof(out), "%s", res.http == 200 ? field(&res, "status") : "none");
+	done(&res);
+	return out;
+}
+
+static void port_to(sqlite3 *lk, uint64_t tn, const char *spid, int64_t version)
+{
+	struct port_change ch = { .tn = tn, .version = version, .lrn = 7205550000 };
+
+	snprintf(ch.spid, sizeof(ch.spid), "%s", spid);
+	assert_int_equal(portover_apply(lk, &ch), 1);
+}
+
+static void republish(sqlite3 *lk)
+{
+	struct numdb *g;
+
+	assert_int_equal(numdb_build(lk, &g), 0);
+	numdb_publish(g);
+}
+
+/*
+ * After an LSMS update only the changed numbers are visited (a range number
+ * deleted by hand stays deleted: the ranges were not walked again); after a
+ * fold took the overlay rows into the generation file, every ported number
+ * is (the change is found although its overlay row is gone).
+ */
+static void test_inventory__sync_ported_delta(void **state)
+{
+	const char holder_spids[][5] = { "3333" };
+	const struct inv_caller blk = { .spids = holder_spids, .n = 1 };
+	char lpath[160];
+	long folded = 0;
+	sqlite3 *lk;
+
+	(void)state;
+	snprintf(lpath, sizeof(lpath), "%s/lookup.db", dir);
+	assert_int_equal(numstore_open(lpath, false, &lk), 0);
+	republish(lk);
+	/* The new LERG tables (block 303-555-2 for 3333): a full pass, nothing new for acme. */
+	assert_int_equal(inventory_sync_spid(db, lk, "2222", T0), 0);
+	assert_int_equal(db_exec(db, "DELETE FROM inv_number WHERE spid = '2222'"
+				 " AND tn = 3035559999"), 0);
+	port_to(lk, 3035550100, "1111", 10); /* acme's, to bolt */
+	port_to(lk, 3035551500, "2222", 11); /* 3333's block, to acme */
+	republish(lk);
+	assert_int_equal(inventory_sync_spid(db, lk, "2222", T0 + 1), 0);
+	assert_int_equal(inventory_sync_spid(db, lk, "3333", T0 + 1), 0);
+	assert_string_equal(status_of(&acme, 3035550100), "PORTED_OUT");
+	assert_string_equal(status_of(&acme, 3035551500), "AVAILABLE");
+	assert_string_equal(status_of(&blk, 3035551500), "PORTED_OUT");
+	assert_string_equal(status_of(&acme, 3035559999), "none"); /* ranges not walked */
+	/* A change folded into the file before the next sync: found by the walk. */
+	port_to(lk, 3035550200, "1111", 12);
+	assert_int_equal(portover_fold(lk, &folded), 0);
+	assert_true(folded >= 1);
+	republish(lk);
+	assert_int_equal(inventory_sync_spid(db, lk, "2222", T0 + 2), 0);
+	assert_string_equal(status_of(&acme, 3035550200), "PORTED_OUT");
+	assert_string_equal(status_of(&acme, 3035559999), "none");
+	/* Nothing new: no sync at all. */
+	assert_int_equal(inventory_sync_spid(db, lk, "2222", T0 + 3), 0);
+	assert_int_equal(synced_at("2222"), T0 + 2);
+	numstore_close(lk);
+	numdb_shutdown();
+}
+
+/* ---- counts from the tally ---- */
+
+static const char tally_spids[][5] = { "4444" };
+static const struct inv_caller tally_caller = { .spids = tally_spids, .n = 1 };
+
+/* totalElements of text as the API answers it, and (tallied = false) counted row by row. */
+static int64_t total_of(const char *text, bool tallied)
+{
+	struct inv_page pg = { .page = 0, .size = 5, .sort_column = "tn" };
+	struct query_error err;
+	struct query_sql s;
+	struct query *q;
+	json_t *out = NULL;
+	int64_t n;
+
+	assert_int_equal(query_parse(text, &q, &err), 0);
+	assert_int_equal(query_compile(q, &s), 0);
+	s.tallied = s.tallied && tallied;
+	assert_int_equal(inventory_query(db, &tally_caller, &s, &pg, &out), 0);
+	n = json_integer_value(json_object_get(out, "totalElements"));
+	json_decref(out);
+	query_sql_free(&s);
+	query_free(q);
+	return n;
+}
+
+static int64_t sql_count(const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t n = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* Every query counts the same from inv_tally as row by row, and as plain SQL says. */
+static void tally_agrees(void)
+{
+	static const char *const queries[] = {
+		"status=available", "status!=available", "status in (reserved,in_use)",
+		"lata=656", "lata!=656", "lata in (656,120)", "lata contains 5",
+		"state=co", "state!=co", "locality=denver", "locality!=Denver",
+		"locality contains ENV", "ocn=4444", "ocn!=4444", "ported=in", "ported!=no",
+		"npa=303 and nxx in (555,556)", "(status=available or status=reserved) and ported=in",
+		"spid=4444 and lata!=120", "npa=720 or locality='BOULDER'",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+		int64_t a = total_of(queries[i], true), b = total_of(queries[i], false);
+
+		if (a != b)
+			fail_msg("%s: tally %lld, rows %lld", queries[i], (long long)a, (long long)b);
+	}
+	assert_int_equal(sql_count("SELECT sum(n) FROM inv_tally_view WHERE spid = '4444'"),
+			 sql_count("SELECT count(*) FROM inv_number WHERE spid = '4444'"));
+	assert_int_equal(sql_count("SELECT count(*) FROM inv_tally WHERE n < 0"), 0);
+}
+
+static void test_inventory__tally_counts(void **state)
+{
+	struct inv_result res;
+
+	(void)state;
+	/* 300 numbers with NULLs, mixed case and three NPA-NXXs; the statuses vary. */
+	assert_int_equal(db_exec(db, "WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1"
+		" FROM s WHERE i < 299) INSERT INTO inv_number (uuid, tn, spid, npa, nxx,"
+		" block_id, status, ported, lata, state, locality, ocn, discovered_via,"
+		" created_at, updated_at) SELECT 't' || i, tn, '4444', tn / 10000000,"
+		" tn / 10000 % 1000, tn / 1000 % 10,"
+		" CASE i % 7 WHEN 0 THEN 'RESERVED' WHEN 1 THEN 'IN_USE' ELSE 'AVAILABLE' END,"
+		" CASE WHEN i % 11 = 0 THEN 'in' ELSE 'no' END,"
+		" CASE i % 3 WHEN 0 THEN 656 WHEN 1 THEN NULL ELSE 120 END,"
+		" CASE WHEN i % 5 = 0 THEN NULL ELSE 'CO' END,"
+		" CASE i % 4 WHEN 0 THEN 'DENVER' WHEN 1 THEN 'Denver' WHEN 2 THEN NULL"
+		" ELSE 'BOULDER' END, CASE WHEN i % 6 = 0 THEN NULL ELSE '4444' END,"
+		" CASE WHEN i % 11 = 0 THEN 'LSMS' ELSE 'LERG' END, 1, 1 FROM"
+		" (SELECT i, CASE i % 3 WHEN 0 THEN 3035550000 WHEN 1 THEN 3035560000"
+		" ELSE 7205550000 END + i AS tn FROM s)"), 0);
+	tally_agrees();
+	/* State changes through the API, a raw update of the fields, a delete. */
+	inventory_reserve(db, &tally_caller, 3035550003, "t", T0, &res);
+	assert_int_equal(res.http, 200);
+	done(&res);
+	inventory_release(db, &tally_caller, 3035550003, T0, &res);
+	assert_int_equal(res.http, 200);
+	done(&res);
+	inventory_assign(db, &tally_caller, 3035560004, "app", NULL, T0, &res);
+	assert_int_equal(res.http, 200);
+	done(&res);
+	assert_int_equal(db_exec(db, "UPDATE inv_number SET lata = NULL, locality = 'Golden'"
+				 " WHERE spid = '4444' AND tn % 9 = 0"), 0);
+	assert_int_equal(db_exec(db, "DELETE FROM inv_number WHERE spid = '4444'"
+				 " AND tn % 13 = 0"), 0);
+	tally_agrees();
+	/* The summary comes from the tally: it must agree with the rows too. */
+	inventory_summary(db, "4444", &res);
+	assert_int_equal(res.http, 200);
+	assert_int_equal(json_integer_value(json_object_get(res.dto, "totalNumbers")),
+			 sql_count("SELECT count(*) FROM inv_number WHERE spid = '4444'"));
+	assert_int_equal(json_integer_value(json_object_get(res.dto, "reservedCount")),
+			 sql_count("SELECT count(*) FROM inv_number WHERE spid = '4444'"
+				   " AND status = 'RESERVED'"));
+	assert_int_equal(json_integer_value(json_object_get(res.dto, "portedInCount")),
+			 sql_count("SELECT count(*) FROM inv_number WHERE spid = '4444'"
+				   " AND ported = 'in'"));
+	assert_int_equal(json_integer_value(json_object_get(res.dto, "totalBlocks")),
+			 sql_count("SELECT count(DISTINCT tn / 1000) FROM inv_number"
+				   " WHERE spid = '4444' AND discovered_via = 'LERG'"));
+	done(&res);
+}
+
+/*
+ * The count the old compilation (json_extract of every row) gives for a
+ * query of the forms used below: "metadata.K=V", "metadata.K in (A,B)",
+ * "metadata.K!=V", each optionally followed by " and status=in_use".
+ */
+static int64_t meta_oracle(const char *q)
+{
+	char k[32] = "", a[32] = "", b[32] = "", sql[512], cond[200];
+	const char *extra = strstr(q, " and status=in_use") ? " AND status = 'IN_USE'" : "";
+
+	if (sscanf(q, "metadata.%31[^ ] in (%31[^,],%31[^)])", k, a, b) == 3)
+		snprintf(cond, sizeof(cond), "IN ('%s', '%s')", a, b);
+	else if (sscanf(q, "metadata.%31[^!]!=%31[^ ]", k, a) == 2)
+		snprintf(cond, sizeof(cond), "IS NOT '%s'", a);
+	else if (sscanf(q, "metadata.%31[^=]=%31[^ ]", k, a) == 2)
+		snprintf(cond, sizeof(cond), "= '%s'", a[0] == '\'' ? "[1,2]" : a);
+	else
+		fail_msg("oracle cannot read %s", q);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM inv_number WHERE spid = '4444' AND"
+		 " CAST(json_extract(metadata, '$.\"%s\"') AS TEXT) %s%s", k, cond, extra);
+	return sql_count(sql);
+}
+
+/* metadata.<key>= and in (...) use inv_meta; they must match what json_extract says. */
+static void test_inventory__metadata_index(void **state)
+{
+	static const char *const metas[] = {
+		"{\"ban\":\"90000957\",\"tier\":\"gold\"}", "{\"ban\":90000957}",
+		"{\"ban\":\"x\",\"tags\":[1,2],\"n\":null,\"ok\":true}", "{\"tier\":\"silver\"}",
+	};
+	static const char *const queries[] = {
+		"metadata.ban=90000957", "metadata.ban in (x,90000957)", "metadata.tier=gold",
+		"metadata.ok=1", "metadata.tags='[1,2]'", "metadata.n=null",
+		"metadata.ban!=90000957", "metadata.ban=90000957 and status=in_use",
+	};
+	static const uint64_t tns[] = { 7205550002, 7205550005, 7205550017, 7205550011 };
+	struct inv_result res;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 4; i++) {
+		json_t *m = json_loads(metas[i], 0, NULL);
+
+		assert_non_null(m);
+		inventory_assign(db, &tally_caller, tns[i], "app", m, T0, &res);
+		assert_int_equal(res.http, 200);
+		done(&res);
+		json_decref(m);
+	}
+	assert_int_equal(total_of("metadata.ban=90000957", true), 2);
+	assert_int_equal(total_of("metadata.ban in (x,90000957)", true), 3);
+	assert_int_equal(total_of("metadata.tags='[1,2]'", true), 1);
+	assert_int_equal(total_of("metadata.n=null", true), 0);
+	/* Against the old way: json_extract on every row. */
+	assert_int_equal(total_of("metadata.tier=gold", true),
+			 sql_count("SELECT count(*) FROM inv_number WHERE spid = '4444' AND"
+				   " CAST(json_extract(metadata, '$.\"tier\"') AS TEXT) = 'gold'"));
+	assert_int_equal(total_of("metadata.ok=1", true), 1);
+	/* A metadata update replaces the index rows; a release clears them. */
+	{
+		json_t *m = json_pack("{s:s}", "tier", "gold");
+
+		inventory_set_metadata(db, &tally_caller, 7205550011, m, T0, &res);
+		assert_int_equal(res.http, 200);
+		done(&res);
+		json_decref(m);
+	}
+	assert_int_equal(total_of("metadata.tier=gold", true), 2);
+	assert_int_equal(total_of("metadata.tier=silver", true), 0);
+	inventory_release(db, &tally_caller, 7205550002, T0, &res);
+	assert_int_equal(res.http, 200);
+	done(&res);
+	/* Each query answers as json_extract over every row would. */
+	for (i = 0; i < sizeof(queries) / sizeof(queries[0]); i++)
+		assert_int_equal(total_of(queries[i], true), meta_oracle(queries[i]));
+	assert_int_equal(total_of("metadata.tier=gold", true), 1);
+	assert_int_equal(sql_count("SELECT count(*) FROM inv_meta m LEFT JOIN inv_number n"
+				   " ON n.id = m.number_id WHERE n.metadata IS NULL"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +584,9 @@ int main(void)
 		cmocka_unit_test(test_inventory__port_hook),
 		cmocka_unit_test(test_inventory__disconnect_snapback),
 		cmocka_unit_test(test_inventory__sync_ahead),
+		cmocka_unit_test(test_inventory__sync_ported_delta),
+		cmocka_unit_test(test_inventory__tally_counts),
+		cmocka_unit_test(test_inventory__metadata_index),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
