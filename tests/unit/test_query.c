@@ -56,7 +56,8 @@ static sqlite3 *fixture_db(void)
 	assert_int_equal(sqlite3_exec(db,
 		"CREATE TABLE inv_number (tn INTEGER PRIMARY KEY, status TEXT, ported TEXT,"
 		" spid TEXT, lata INTEGER, state TEXT, npa INTEGER, nxx INTEGER, ocn TEXT,"
-		" lrn INTEGER, locality TEXT, metadata TEXT);"
+		" lrn INTEGER, locality TEXT, metadata TEXT,"
+		" id INTEGER GENERATED ALWAYS AS (tn) VIRTUAL);"
 		"INSERT INTO inv_number VALUES"
 		" (3035551234,'AVAILABLE','no','567G',656,'CO',303,555,'567G',NULL,'DENVER',NULL),"
 		" (3035551235,'IN_USE','in','567G',656,'CO',303,555,'567G',3035550001,'DENVER',"
@@ -64,7 +65,13 @@ static sqlite3 *fixture_db(void)
 		" (2125550100,'RESERVED','no','123A',120,'NY',212,555,'123A',NULL,'New York',"
 		"  '{\"ban\":\"BAN1\"}'),"
 		" (2125550101,'AVAILABLE','out','123A',122,'NY',212,555,'123A',NULL,"
-		"  'NEW YORK CITY',NULL);",
+		"  'NEW YORK CITY',NULL);"
+		/* inv_meta as the store's triggers fill it (inventory_store.c, META_VALUE). */
+		"CREATE TABLE inv_meta (number_id INTEGER, key TEXT, value TEXT);"
+		"INSERT INTO inv_meta SELECT n.id, j.key, CAST(CASE WHEN j.type IN"
+		" ('object', 'array') THEN j.value ELSE j.atom END AS TEXT)"
+		" FROM inv_number n, json_each(n.metadata) j"
+		" WHERE n.metadata IS NOT NULL AND j.type != 'null';",
 		NULL, NULL, NULL), SQLITE_OK);
 	return db;
 }
@@ -231,10 +238,24 @@ static void test_query__sql_looking_values(void **state)
 
 	assert_int_equal(query_parse("metadata.ban=1 and lata in (1,2)", &q, &err), 0);
 	assert_int_equal(query_compile(q, &s), 0);
-	assert_string_equal(s.where, "((CAST(json_extract(metadata, ?) AS TEXT) = ?) AND "
-			    "(lata IN (?,?)))");
+	assert_string_equal(s.where, "((id IN (SELECT number_id FROM inv_meta WHERE key = ? AND"
+			    " value IN (?))) AND (lata IN (?,?)))");
 	assert_int_equal(s.n_binds, 4);
-	assert_string_equal(s.binds[0], "$.\"ban\"");
+	assert_string_equal(s.binds[0], "ban");
+	assert_false(s.tallied);
+	query_sql_free(&s);
+	query_free(q);
+	/* Only status, ported, spid, npa, nxx, lata, state, ocn and locality count from the tally. */
+	assert_int_equal(query_parse("(status=available or ocn!=x) and locality contains d"
+				     " and npa in (303) and nxx=555 and ported=in and spid=567G"
+				     " and state=co and lata=656", &q, &err), 0);
+	assert_int_equal(query_compile(q, &s), 0);
+	assert_true(s.tallied);
+	query_sql_free(&s);
+	query_free(q);
+	assert_int_equal(query_parse("status=available or lrn=3035550001", &q, &err), 0);
+	assert_int_equal(query_compile(q, &s), 0);
+	assert_false(s.tallied);
 	query_sql_free(&s);
 	query_free(q);
 }
