@@ -55,6 +55,7 @@ struct sync {
 	int64_t now;
 	long added;
 	bool add_ranges; /* insert the numbers of the SPID's codes and blocks, not only hold */
+	int64_t fresh_until; /* the generation's build: rows changed later are newer than it */
 	uint8_t *held;   /* bitmap of the SPID's NPA-NXX-X blocks */
 };
 
@@ -117,17 +118,13 @@ static int sync_code(void *ctx, const struct inv_code *code)
 	return 0;
 }
 
-static int sync_ported(void *ctx, uint64_t tn, const struct port_profile *p)
+/* Record tn's port into or out of s's inventory, as p routes it (force: update the owner). */
+static int sync_port(struct sync *s, uint64_t tn, const struct port_profile *p, bool force)
 {
-	struct sync *s = ctx;
-	struct inv_port port = { .tn = tn, .lrn = p->lrn, .now = s->now };
+	struct inv_port port = { .tn = tn, .lrn = p->lrn, .now = s->now, .force = force };
 	const struct cocode_info *code;
 	bool ours = strcmp(p->spid, s->spid) == 0;
 
-	/* Ours inside our own ranges is a route change or a port back, which the
-	 * activation hook records; outside them, or theirs inside ours, is a port. */
-	if (ours == held(s, tn / 1000u))
-		return 0;
 	port.spid = s->spid;
 	port.new_spid = p->spid;
 	port.old_spid = ours ? NULL : s->spid;
@@ -143,6 +140,17 @@ static int sync_ported(void *ctx, uint64_t tn, const struct port_profile *p)
 	return inv_store_port_out(s->db, &port) == 0 ? 0 : -1;
 }
 
+static int sync_ported(void *ctx, uint64_t tn, const struct port_profile *p)
+{
+	struct sync *s = ctx;
+
+	/* Ours inside our own ranges is a route change or a port back (settle()
+	 * handles those); outside them, or theirs inside ours, is a port. */
+	if ((strcmp(p->spid, s->spid) == 0) == held(s, tn / 1000u))
+		return 0;
+	return sync_port(s, tn, p, false);
+}
+
 static enum sync_mode sync_mode(int mark_rc, int64_t built, int64_t seq, int64_t tables,
 				const struct numdb_stats *st)
 {
@@ -156,6 +164,78 @@ static enum sync_mode sync_mode(int mark_rc, int64_t built, int64_t seq, int64_t
 }
 
 static const char *const mode_names[] = { "none", "full", "ported-walk", "ported-delta" };
+
+/*
+ * Bring spid's row of tn in line with where g routes tn now: a number of its
+ * ranges routed elsewhere is PORTED_OUT to that SPID, routed back to it or
+ * no longer ported (snapback) is its own and AVAILABLE again; a number
+ * outside its ranges routed to it is ported in, routed elsewhere or no
+ * longer ported it is not the SPID's any more (the row goes). A row changed
+ * after g was built is newer than g (an activation g does not know yet) and
+ * is left alone.
+ */
+static int settle(struct sync *s, uint64_t tn)
+{
+	const struct port_profile *cur = numdb_ported(s->g, tn);
+	bool ours = cur && strcmp(cur->spid, s->spid) == 0;
+	struct inv_row_state row;
+	struct inv_port p = { .tn = tn, .spid = s->spid, .now = s->now };
+	const struct cocode_info *code;
+	int rc = inv_store_row_state(s->db, s->spid, tn, &row);
+
+	if (rc < 0 || (rc == 0 && row.updated_at > s->fresh_until))
+		return rc < 0 ? -1 : 0;
+	if (held(s, tn / 1000u)) {
+		if (cur && !ours) {
+			if (rc == 0 && strcmp(row.status, "PORTED_OUT") == 0 &&
+			    strcmp(row.owner, cur->spid) == 0)
+				return 0;
+			return sync_port(s, tn, cur, true);
+		}
+		if (rc != 0 || strcmp(row.status, "PORTED_OUT") != 0)
+			return 0;
+		code = numdb_cocode(s->g, tn_npanxx(tn));
+		p.ocn = s->spid;
+		p.ocn_name = code ? code->company : NULL;
+		p.state = code ? code->state : NULL;
+		p.locality = code ? code->rate_center : NULL;
+		return inv_store_snapback(s->db, &p) == 0 ? 0 : -1;
+	}
+	if (ours)
+		return sync_port(s, tn, cur, false);
+	if (rc == 0 && strcmp(row.ported, "in") == 0)
+		return inv_store_remove(s->db, s->spid, tn) == 0 ? 0 : -1;
+	return 0;
+}
+
+/* settle() each number of v (n of them). */
+static int settle_all(struct sync *s, const uint64_t *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (settle(s, v[i]) != 0)
+			return -1;
+	return 0;
+}
+
+/* The numbers the overlay changed since seq, then (walks) every ported row of the SPID. */
+static int settle_changes(struct sync *s, sqlite3 *lookup, enum sync_mode mode, int64_t seq,
+			  int64_t to)
+{
+	uint64_t *v = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (mode == SYNC_PORTED_DELTA)
+		rc = inv_store_lookup_ported_since(lookup, seq, to, &v, &n);
+	else
+		rc = inv_store_ported_rows(s->db, s->spid, &v, &n);
+	if (rc == 0)
+		rc = settle_all(s, v, n);
+	free(v);
+	return rc;
+}
 
 /* Everything for one SPID in one transaction, with the generation it matches. */
 static long sync_one(sqlite3 *db, sqlite3 *lookup, const struct numdb *g, const char *spid,
@@ -183,14 +263,16 @@ static long sync_one(sqlite3 *db, sqlite3 *lookup, const struct numdb *g, const 
 		return rc < 0 ? -1 : 0;
 	}
 	s.add_ranges = mode == SYNC_FULL;
+	s.fresh_until = st.built_at;
 	rc = inv_store_lookup_codes(lookup, spid, sync_code, &s);
 	if (rc == 0)
 		rc = inv_store_lookup_blocks(lookup, spid, sync_code, &s);
-	if (rc == 0 && mode == SYNC_PORTED_DELTA)
-		rc = inv_store_lookup_ported_since(lookup, seq, (int64_t)st.ported_seq,
-						   sync_ported, &s);
-	else if (rc == 0)
+	/* A walk finds every port in or out; settling then corrects the rows
+	 * that moved since (onward ports, ports back, snapbacks). */
+	if (rc == 0 && mode != SYNC_PORTED_DELTA)
 		rc = numdb_ported_walk(g, 0, sync_ported, &s);
+	if (rc == 0)
+		rc = settle_changes(&s, lookup, mode, seq, (int64_t)st.ported_seq);
 	if (rc == 0)
 		rc = inv_store_sync_set(db, spid, tables, (int64_t)st.ported_seq, now);
 	free(s.held);

@@ -989,30 +989,77 @@ static const char *col_str(sqlite3_stmt *st, int i)
 	return (const char *)sqlite3_column_text(st, i);
 }
 
-int inv_store_lookup_ported_since(sqlite3 *lookup, int64_t from, int64_t to,
-				  inv_ported_fn fn, void *ctx)
+/* The first column of every row of st (bound, unstepped) as numbers; finalizes st. */
+static int collect_numbers(sqlite3_stmt *st, uint64_t **out, size_t *n)
 {
-	sqlite3_stmt *st = prep(lookup, "SELECT tn, lrn, spid FROM ported"
-				" WHERE seq > ?1 AND seq <= ?2 ORDER BY tn");
-	struct port_profile p;
+	uint64_t *v = NULL, *grown;
+	size_t count = 0, cap = 0;
 	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (count == cap) {
+			cap = cap ? cap * 2 : 64;
+			grown = realloc(v, cap * sizeof(*v));
+			if (grown == NULL)
+				break;
+			v = grown;
+		}
+		v[count++] = (uint64_t)sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		return -1;
+	}
+	*out = v;
+	*n = count;
+	return 0;
+}
+
+int inv_store_lookup_ported_since(sqlite3 *lookup, int64_t from, int64_t to, uint64_t **out,
+				  size_t *n)
+{
+	sqlite3_stmt *st = prep(lookup, "SELECT tn FROM ported WHERE seq > ?1 AND seq <= ?2"
+				" UNION SELECT tn FROM ported_gone WHERE seq > ?1 AND seq <= ?2"
+				" ORDER BY 1");
 
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, from);
 	sqlite3_bind_int64(st, 2, to);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		memset(&p, 0, sizeof(p));
-		p.lrn = (uint64_t)sqlite3_column_int64(st, 1);
-		snprintf(p.spid, sizeof(p.spid), "%s", col_str(st, 2) ? col_str(st, 2) : "");
-		rc = fn(ctx, (uint64_t)sqlite3_column_int64(st, 0), &p);
-		if (rc != 0) {
-			sqlite3_finalize(st);
-			return rc;
-		}
+	return collect_numbers(st, out, n);
+}
+
+int inv_store_ported_rows(sqlite3 *db, const char *spid, uint64_t **out, size_t *n)
+{
+	sqlite3_stmt *st = prep(db, "SELECT tn FROM inv_number WHERE spid = ?1 AND"
+				" (status = 'PORTED_OUT' OR ported = 'in') ORDER BY tn");
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, spid, -1, SQLITE_STATIC);
+	return collect_numbers(st, out, n);
+}
+
+int inv_store_row_state(sqlite3 *db, const char *spid, uint64_t tn, struct inv_row_state *out)
+{
+	sqlite3_stmt *st = prep(db, "SELECT status, ported, ifnull(current_owner_spid, ''),"
+				" updated_at FROM inv_number WHERE spid = ?1 AND tn = ?2");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, spid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)tn);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		snprintf(out->status, sizeof(out->status), "%s", col_str(st, 0));
+		snprintf(out->ported, sizeof(out->ported), "%s", col_str(st, 1));
+		snprintf(out->owner, sizeof(out->owner), "%s", col_str(st, 2));
+		out->updated_at = sqlite3_column_int64(st, 3);
 	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
 }
 
 int inv_store_lookup_log_id(sqlite3 *lookup, int64_t *out)

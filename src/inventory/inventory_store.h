@@ -119,13 +119,24 @@ int inv_store_lookup_log_id(sqlite3 *lookup, int64_t *out);
 
 /* The codes whose OCN is spid, then the blocks it holds. fn returns non-zero to stop. */
 /*
- * The ported numbers changed by update transactions after seq from and up to
- * seq to (lookup.db's overlay): fn(ctx, tn, p) for each routed one, in
- * number order. Deletions are not visited. Returns 0, fn's non-zero, or -1.
+ * The numbers whose ported data update transactions after seq from and up
+ * to seq to changed (lookup.db's overlay: routed and deleted SVs), in
+ * ascending order, as a malloc'd array *out of *n. Returns 0 or -1.
  */
-typedef int (*inv_ported_fn)(void *ctx, uint64_t tn, const struct port_profile *p);
-int inv_store_lookup_ported_since(sqlite3 *lookup, int64_t from, int64_t to,
-				  inv_ported_fn fn, void *ctx);
+int inv_store_lookup_ported_since(sqlite3 *lookup, int64_t from, int64_t to, uint64_t **out,
+				  size_t *n);
+
+/* What a sync needs to know of spid's row of tn. */
+struct inv_row_state {
+	char status[16], ported[8], owner[8];
+	int64_t updated_at;
+};
+
+/* spid's row of tn: 0 with *out, 1 none, -1. */
+int inv_store_row_state(sqlite3 *db, const char *spid, uint64_t tn, struct inv_row_state *out);
+
+/* spid's numbers that are PORTED_OUT or ported in, ascending (malloc'd *out). 0 or -1. */
+int inv_store_ported_rows(sqlite3 *db, const char *spid, uint64_t **out, size_t *n);
 
 int inv_store_lookup_codes(sqlite3 *lookup, const char *spid, inv_code_fn fn, void *ctx);
 int inv_store_lookup_blocks(sqlite3 *lookup, const char *spid, inv_code_fn fn, void *ctx);

@@ -309,6 +309,8 @@ static void test_inventory__sync_ahead(void **state)
 
 /* ---- ported-only syncs ---- */
 
+static int64_t sql_count(const char *sql);
+
 static const char *status_of(const struct inv_caller *c, uint64_t tn)
 {
 	static char out[16];
@@ -378,6 +380,41 @@ static void test_inventory__sync_ported_delta(void **state)
 	/* Nothing new: no sync at all. */
 	assert_int_equal(inventory_sync_spid(db, lk, "2222", T0 + 3), 0);
 	assert_int_equal(synced_at("2222"), T0 + 2);
+	/*
+	 * Later changes to numbers already ported (the input a tester found
+	 * ignored): the ported-in number moves on to bolt, acme's number comes
+	 * back to acme, and a deleted SV snaps another back.
+	 */
+	port_to(lk, 3035551500, "1111", 13);
+	port_to(lk, 3035550100, "2222", 14);
+	{
+		struct port_change del = { .tn = 3035550200, .version = 15, .deleted = true };
+
+		assert_int_equal(portover_apply(lk, &del), 1);
+	}
+	republish(lk);
+	assert_int_equal(inventory_sync_spid(db, lk, "2222", T0 + 4), 0);
+	assert_int_equal(inventory_sync_spid(db, lk, "3333", T0 + 4), 0);
+	assert_string_equal(status_of(&acme, 3035551500), "none");       /* left acme */
+	assert_string_equal(status_of(&blk, 3035551500), "PORTED_OUT");  /* still 3333's range */
+	assert_int_equal(sql_count("SELECT count(*) FROM inv_number WHERE spid = '3333' AND"
+				   " tn = 3035551500 AND current_owner_spid = '1111'"), 1);
+	assert_string_equal(status_of(&acme, 3035550100), "AVAILABLE");   /* ported back */
+	assert_string_equal(status_of(&acme, 3035550200), "AVAILABLE");   /* snapback */
+	assert_int_equal(sql_count("SELECT count(*) FROM inv_number WHERE spid = '2222' AND"
+				   " tn IN (3035550100, 3035550200) AND ported = 'no'"), 2);
+	/* The same after a fold, found by the walk and the settling of the SPID's rows. */
+	port_to(lk, 3035551600, "2222", 16);
+	republish(lk);
+	assert_int_equal(inventory_sync_spid(db, lk, "2222", T0 + 5), 0);
+	assert_string_equal(status_of(&acme, 3035551600), "AVAILABLE");   /* ported in */
+	port_to(lk, 3035550100, "1111", 17);
+	port_to(lk, 3035551600, "1111", 18);
+	assert_int_equal(portover_fold(lk, &folded), 0);
+	republish(lk);
+	assert_int_equal(inventory_sync_spid(db, lk, "2222", T0 + 6), 0);
+	assert_string_equal(status_of(&acme, 3035550100), "PORTED_OUT");
+	assert_string_equal(status_of(&acme, 3035551600), "none");
 	numstore_close(lk);
 	numdb_shutdown();
 }
