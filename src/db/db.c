@@ -62,6 +62,10 @@ static int migrate(sqlite3 *db, const char *path, const char *const *migrations,
 	char sql[64];
 	int v;
 
+	/* Up to date already (every open after the first): no write lock, which
+	 * another process's long transaction could keep us waiting for. */
+	if (user_version(db, &v) == 0 && v == (int)n)
+		return 0;
 	for (;;) {
 		if (db_exec(db, "BEGIN IMMEDIATE") != 0)
 			return -1;

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -27,7 +28,12 @@ struct http_server {
 	const struct cidr_set *trusted;
 	unsigned port;
 	atomic_int in_flight; /* requests begun and not yet completed */
-	atomic_int parked;    /* deferred requests whose work has not ended */
+	/* Deferred answers: parked connections are counted until answered or closed,
+	 * and none is parked once stopping, so none is suspended when the daemon stops. */
+	pthread_mutex_t park_mu;
+	pthread_cond_t park_cv; /* parked reached 0, or a held worker's work ended */
+	int parked;
+	bool stopping;
 };
 
 enum defer_state { DEFER_NONE, DEFER_WAITING, DEFER_OK, DEFER_FAILED };
@@ -46,6 +52,8 @@ struct req_ctx {
 	void *defer_arg;
 	struct http_resp held, held_failed;
 	atomic_int defer_state;
+	bool parked;    /* counted in the server's parked */
+	bool held_here; /* stopping: the worker waits for the work instead */
 	char scratch_buf[128]; /* scratch for the usual short path, saving a malloc */
 };
 
@@ -505,44 +513,37 @@ void http_defer(struct http_req *req, struct http_resp *failed, http_defer_start
 	}
 }
 
-/* Hold the handler's answer, park the connection, then start the work. */
-static enum MHD_Result park(struct MHD_Connection *c, struct req_ctx *ctx,
-			    struct http_resp *resp)
+/* Count a parked connection; false once the server is stopping. */
+static bool park_begin(struct http_server *s)
 {
-	http_defer_start_fn start = ctx->defer_start;
+	bool ok;
 
-	ctx->held = *resp;
-	ctx->defer_start = NULL;
-	atomic_store(&ctx->defer_state, DEFER_WAITING);
-	atomic_fetch_add(&ctx->server->parked, 1);
-	/* Suspended before the work can end, so its resume always finds it parked. */
-	MHD_suspend_connection(c);
-	start((struct http_defer *)ctx, ctx->defer_arg);
-	log_set_rid(NULL);
-	return MHD_YES;
+	pthread_mutex_lock(&s->park_mu);
+	ok = !s->stopping;
+	s->parked += ok;
+	pthread_mutex_unlock(&s->park_mu);
+	return ok;
 }
 
-void http_defer_done(struct http_defer *d, bool ok)
+/* The parked request was answered, or its connection ended. */
+static void park_end(struct req_ctx *ctx)
 {
-	struct req_ctx *ctx = (struct req_ctx *)d;
 	struct http_server *s = ctx->server;
 
-	atomic_store(&ctx->defer_state, ok ? DEFER_OK : DEFER_FAILED);
-	/* The connection cannot end while parked; after the resume ctx is not ours. */
-	MHD_resume_connection((struct MHD_Connection *)ctx->req.conn);
-	atomic_fetch_sub(&s->parked, 1);
+	if (!ctx->parked)
+		return;
+	ctx->parked = false;
+	pthread_mutex_lock(&s->park_mu);
+	if (--s->parked == 0)
+		pthread_cond_broadcast(&s->park_cv);
+	pthread_mutex_unlock(&s->park_mu);
 }
 
-/* Called again after http_defer_done resumed the connection. */
-static enum MHD_Result resumed(struct MHD_Connection *c, struct req_ctx *ctx)
+/* The answer after the work ended: the held one, or the failure answer. */
+static enum MHD_Result answer_deferred(struct MHD_Connection *c, struct req_ctx *ctx)
 {
 	struct http_resp resp;
 
-	if (atomic_load(&ctx->defer_state) == DEFER_WAITING) {
-		/* Not ours to answer yet (a spurious call): stay parked. */
-		log_set_rid(NULL);
-		return MHD_YES;
-	}
 	if (atomic_load(&ctx->defer_state) == DEFER_OK) {
 		resp = ctx->held;
 		free(ctx->held_failed.body);
@@ -556,6 +557,70 @@ static enum MHD_Result resumed(struct MHD_Connection *c, struct req_ctx *ctx)
 	memset(&ctx->held, 0, sizeof(ctx->held));
 	memset(&ctx->held_failed, 0, sizeof(ctx->held_failed));
 	return answer(c, ctx, &resp);
+}
+
+/*
+ * Hold the handler's answer and start the work: with the connection parked,
+ * or, once the server is stopping (no connection may be suspended when the
+ * daemon stops), with this worker waiting for it as a plain handler would.
+ */
+static enum MHD_Result park(struct MHD_Connection *c, struct req_ctx *ctx,
+			    struct http_resp *resp)
+{
+	struct http_server *s = ctx->server;
+	http_defer_start_fn start = ctx->defer_start;
+
+	ctx->held = *resp;
+	ctx->defer_start = NULL;
+	atomic_store(&ctx->defer_state, DEFER_WAITING);
+	ctx->parked = park_begin(s);
+	if (!ctx->parked) {
+		ctx->held_here = true;
+		start((struct http_defer *)ctx, ctx->defer_arg);
+		pthread_mutex_lock(&s->park_mu);
+		while (atomic_load(&ctx->defer_state) == DEFER_WAITING)
+			pthread_cond_wait(&s->park_cv, &s->park_mu);
+		pthread_mutex_unlock(&s->park_mu);
+		return answer_deferred(c, ctx);
+	}
+	/* Suspended before the work can end, so its resume always finds it parked. */
+	MHD_suspend_connection(c);
+	start((struct http_defer *)ctx, ctx->defer_arg);
+	log_set_rid(NULL);
+	return MHD_YES;
+}
+
+void http_defer_done(struct http_defer *d, bool ok)
+{
+	struct req_ctx *ctx = (struct req_ctx *)d;
+	struct http_server *s = ctx->server;
+
+	if (ctx->held_here) {
+		pthread_mutex_lock(&s->park_mu);
+		atomic_store(&ctx->defer_state, ok ? DEFER_OK : DEFER_FAILED);
+		pthread_cond_broadcast(&s->park_cv);
+		pthread_mutex_unlock(&s->park_mu);
+		return;
+	}
+	atomic_store(&ctx->defer_state, ok ? DEFER_OK : DEFER_FAILED);
+	/* The connection cannot end while parked; after the resume ctx is not ours. */
+	MHD_resume_connection((struct MHD_Connection *)ctx->req.conn);
+}
+
+/* Called again after http_defer_done resumed the connection. */
+static enum MHD_Result resumed(struct MHD_Connection *c, struct req_ctx *ctx)
+{
+	enum MHD_Result rc;
+
+	if (atomic_load(&ctx->defer_state) == DEFER_WAITING) {
+		/* Not ours to answer yet (a spurious call): stay parked. */
+		log_set_rid(NULL);
+		return MHD_YES;
+	}
+	rc = answer_deferred(c, ctx);
+	/* Out of the library's suspended list now: a stop may go ahead. */
+	park_end(ctx);
+	return rc;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -613,6 +678,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (ctx == NULL)
 		return;
 	atomic_fetch_sub(&s->in_flight, 1);
+	park_end(ctx); /* a parked request whose client went away */
 	free(ctx->held.body);
 	free(ctx->held_failed.body);
 	buf_release(&ctx->body);
@@ -709,6 +775,8 @@ struct http_server *http_server_start(const struct http_server_opts *o,
 		return NULL;
 	}
 	rid_boot = (uint32_t)(clock_now_ms() & 0xffffffffu);
+	pthread_mutex_init(&s->park_mu, NULL);
+	pthread_cond_init(&s->park_cv, NULL);
 	s->router = r;
 	s->max_body = o->max_body;
 	s->trusted = o->trusted_proxies;
@@ -728,6 +796,8 @@ struct http_server *http_server_start(const struct http_server_opts *o,
 	if (s->daemon == NULL) {
 		log_error("cannot start HTTP server", "listen=%s port=%u", o->listen_addr,
 			  o->port);
+		pthread_mutex_destroy(&s->park_mu);
+		pthread_cond_destroy(&s->park_cv);
 		free(s);
 		return NULL;
 	}
@@ -747,6 +817,9 @@ void http_server_stop(struct http_server *s, unsigned grace_ms)
 
 	if (s == NULL)
 		return;
+	pthread_mutex_lock(&s->park_mu);
+	s->stopping = true;
+	pthread_mutex_unlock(&s->park_mu);
 	/* Stop accepting, then give requests in flight a bounded time to end. */
 	fd = MHD_quiesce_daemon(s->daemon);
 	/* Idle keep-alive connections hold no request: only wait for real work. */
@@ -756,14 +829,19 @@ void http_server_stop(struct http_server *s, unsigned grace_ms)
 		usleep(10 * 1000);
 	}
 	/* Parked requests are waited for to the end: their work always ends (the
-	 * audit writer's transactions are bounded by the busy timeout), and
-	 * stopping the daemon under them would free connections the work holds. */
-	while (atomic_load(&s->parked) > 0)
-		usleep(1000);
+	 * audit writer's transactions are bounded by the busy timeout), and the
+	 * library refuses to stop with connections suspended. Nothing parks once
+	 * stopping is set; later deferred requests hold their worker instead. */
+	pthread_mutex_lock(&s->park_mu);
+	while (s->parked > 0)
+		pthread_cond_wait(&s->park_cv, &s->park_mu);
+	pthread_mutex_unlock(&s->park_mu);
 	MHD_stop_daemon(s->daemon);
 	/* Close the listen socket only now: the library's polling threads may still be
 	 * taking it out of their epoll sets, and 0.9.75 aborts if it is already gone. */
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
+	pthread_mutex_destroy(&s->park_mu);
+	pthread_cond_destroy(&s->park_cv);
 	free(s);
 }

@@ -804,12 +804,12 @@ int oauth_revoke(sqlite3 *db, const struct oauth_client *c, const char *token)
 		/* An access token: remember its jti until it would have expired anyway. */
 		if (ivy_jwt_verify(token, &j) != 0 || strcmp(j.client_id, c->id) != 0)
 			return 0; /* RFC 7009 2.1: invalid or not this client's; say nothing */
-		return revoked_add(db, 'j', j.jti);
+		return revoked_add(db, 'j', j.jti) == 0 ? 1 : -1;
 	}
 	secret_sha256_hex(token, hash);
 	if ((rc = token_load(db, hash, &r)) != 0)
 		return rc < 0 ? -1 : 0;
 	if (strcmp(r.client_id, c->id) != 0)
 		return 0;
-	return oauth_family_revoke(db, r.family);
+	return oauth_family_revoke(db, r.family) == 0 ? 1 : -1;
 }

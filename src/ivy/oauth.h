@@ -183,7 +183,7 @@ int oauth_token_lookup(sqlite3 *db, const char *token, struct oauth_token_info *
 /*
  * RFC 7009: revoke token if it belongs to client c. A refresh token takes its
  * family with it. Unknown tokens and other clients' tokens are ignored.
- * Returns 0 or -1.
+ * Returns 1 when a token was revoked, 0 when it was ignored, -1 on error.
  */
 int oauth_revoke(sqlite3 *db, const struct oauth_client *c, const char *token);
 

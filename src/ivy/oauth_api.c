@@ -277,6 +277,7 @@ static void revoke(struct http_req *req, struct http_resp *resp)
 	struct oauth_client c;
 	struct ivy_actor a;
 	char who[96];
+	int rc;
 
 	if (db == NULL) {
 		ivy_server_error(req, resp);
@@ -284,14 +285,18 @@ static void revoke(struct http_req *req, struct http_resp *resp)
 		http_resp_error(req, resp, 400, "INVALID_REQUEST_PARAMETERS",
 				"Invalid request: 'token' parameter is missing.");
 	} else if (client_authenticate(db, req, body, resp, &c) == 0) {
-		if (oauth_revoke(db, &c, ivy_str(body, "token")) != 0) {
+		rc = oauth_revoke(db, &c, ivy_str(body, "token"));
+		if (rc < 0) {
 			ivy_server_error(req, resp);
 		} else {
+			http_resp_set(resp, 204, "application/json", "", 0);
+			/* Only a revocation that happened is recorded: strings that name
+			 * no token of this client change nothing and cannot fill the trail. */
 			snprintf(who, sizeof(who), "client:%.80s", c.id);
 			ivy_actor_anon(req, who, c.account_id, &a);
-			http_resp_set(resp, 204, "application/json", "", 0);
-			ivy_answer_audited(db, req, resp, NULL, &a, "token.revoke", who,
-					   c.account_id, NULL);
+			if (rc == 1)
+				ivy_answer_audited(db, req, resp, NULL, &a, "token.revoke", who,
+						   c.account_id, NULL);
 		}
 	}
 	json_decref(body);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -86,12 +87,43 @@ static void test_db__failed_step_rolls_back(void **state)
 	sqlite3_close(db);
 }
 
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Opening a file that is up to date takes no write lock: a worker's first
+ * connection must not wait out another process's write transaction (it
+ * waited up to the 5 s busy timeout, holding every request of its thread).
+ */
+static void test_db__open_current_file_takes_no_write_lock(void **state)
+{
+	sqlite3 *holder, *db = NULL;
+	long long t0;
+
+	(void)state;
+	assert_int_equal(mgmt_open(path, false, &holder), 0);
+	assert_int_equal(db_exec(holder, "BEGIN IMMEDIATE"), 0);
+	t0 = mono_ms();
+	assert_int_equal(mgmt_open(path, false, &db), 0);
+	assert_true(mono_ms() - t0 < 2000); /* the busy timeout is 5000 ms */
+	sqlite3_close(db);
+	assert_int_equal(db_exec(holder, "COMMIT"), 0);
+	sqlite3_close(holder);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_db__modules_migrate_independently, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_db__failed_step_rolls_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_db__open_current_file_takes_no_write_lock,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

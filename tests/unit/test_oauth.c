@@ -351,8 +351,9 @@ static void test_access_revocation(void **state)
 	/* RFC 7009: another client's revocation is ignored; the owner's voids only that jti. */
 	assert_int_equal(oauth_revoke(db, &other, t1.access_token), 0);
 	assert_int_equal(oauth_token_lookup(db, t1.access_token, &info), 0);
-	assert_int_equal(oauth_revoke(db, &c, t1.access_token), 0);
+	assert_int_equal(oauth_revoke(db, &c, t1.access_token), 1);
 	assert_int_equal(oauth_token_lookup(db, t1.access_token, &info), 1);
+	assert_int_equal(oauth_revoke(db, &c, "iva_not-a-token"), 0);
 	assert_int_equal(oauth_token_lookup(db, t2.access_token, &info), 0);
 	/* A user's tokens die with a password reset (the generation rises). */
 	assert_int_equal(oauth_issue_for_user(db, &S, &c, root_acct, user, OAUTH_READ, &t1), 0);
