@@ -1077,11 +1077,19 @@ static void test_per_ip_connection_limit(void **state)
 		}
 		harness_sleep_ms(50);
 	}
-	/* Once they go, the address is served again. */
+	/*
+	 * Once they go, the address is served again. The library misses a close
+	 * that follows the partial request at once (the connection then waits
+	 * for server.conn_timeout; docs/config.md): give it the bytes first.
+	 */
+	harness_sleep_ms(200);
 	for (int i = 0; i < 6; i++)
 		close(fd[i]);
 	/* A loaded CI machine can be slow to see the closes: allow it time. */
-	assert_true(wait_answer(&s, "/health", 200, NULL, 4 * WAIT_MS) >= 0);
+	if (wait_answer(&s, "/health", 200, NULL, 4 * WAIT_MS) < 0) {
+		harness_log_print(s.name, s.log_path, 8192);
+		fail_msg("the address was not served again after its connections closed");
+	}
 	stop_ok(&s);
 }
 
