@@ -318,6 +318,27 @@ int config_load_env(struct config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+int config_make_dir(const char *dir)
+{
+	char path[512];
+	size_t n = strlen(dir);
+
+	if (n == 0 || n >= sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(path, dir, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		path[i] = '\0';
+		if (mkdir(path, 0750) != 0 && errno != EEXIST)
+			return -1;
+		path[i] = dir[i];
+	}
+	return 0;
+}
+
 int config_data_path(const struct config *cfg, const char *name, char *out, size_t outlen)
 {
 	int n = snprintf(out, outlen, "%s/%s", cfg->data_dir, name);

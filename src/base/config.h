@@ -108,4 +108,10 @@ int config_set(struct config *cfg, const char *section, const char *key, const c
 /* Join data_dir and name into out. Returns 0, or -1 if it does not fit. */
 int config_data_path(const struct config *cfg, const char *name, char *out, size_t outlen);
 
+/*
+ * mkdir -p with mode 0750: dir and any missing parent ("-d /srv/ringer/data"
+ * on a fresh machine, "pki/ca"). Returns 0, or -1 with errno set.
+ */
+int config_make_dir(const char *dir);
+
 #endif

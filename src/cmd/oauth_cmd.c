@@ -30,7 +30,7 @@ static int cmd_key(const struct config *cfg, int argc, char **argv)
 		fprintf(stderr, "usage: ringer oauth-key rotate   (then restart ringerd)\n");
 		return 2;
 	}
-	if ((mkdir(cfg->data_dir, 0750) != 0 && errno != EEXIST) ||
+	if (config_make_dir(cfg->data_dir) != 0 ||
 	    ivy_jwt_rotate(cfg->data_dir) != 0 || ivy_jwt_init(cfg->data_dir) != 0)
 		return 1;
 	printf("rotated; restart ringerd to sign with the new key\n");
@@ -42,7 +42,7 @@ static int open_db(const struct config *cfg, sqlite3 **db)
 {
 	char path[512];
 
-	if ((mkdir(cfg->data_dir, 0750) != 0 && errno != EEXIST) ||
+	if (config_make_dir(cfg->data_dir) != 0 ||
 	    config_data_path(cfg, "ringer.db", path, sizeof(path)) != 0 ||
 	    mgmt_open(path, false, db) != 0)
 		return -1;

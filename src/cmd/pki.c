@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/config.h"
 
 #define TNAUTHLIST_OID "1.3.6.1.5.5.7.1.26"
 /* The SHAKEN certificate policy ATIS-1000080 has end-entity certificates name. */
@@ -346,28 +347,6 @@ static bool spc_ok(const char *s)
 	return true;
 }
 
-/* mkdir -p: "pki/ca" works on a fresh directory, as the docs show it. */
-static int mkdir_parents(const char *dir)
-{
-	char path[512];
-	size_t n = strlen(dir);
-
-	if (n == 0 || n >= sizeof(path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(path, dir, n + 1);
-	for (size_t i = 1; i <= n; i++) {
-		if (path[i] != '/' && path[i] != '\0')
-			continue;
-		path[i] = '\0';
-		if (mkdir(path, 0750) != 0 && errno != EEXIST)
-			return -1;
-		path[i] = dir[i];
-	}
-	return 0;
-}
-
 int pki_main(int argc, char **argv)
 {
 	struct pki_opts o = { .days = 365 };
@@ -384,7 +363,7 @@ int pki_main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (mkdir_parents(o.dir) != 0) {
+	if (config_make_dir(o.dir) != 0) {
 		fprintf(stderr, "ringer: cannot create %s: %s\n", o.dir, strerror(errno));
 		return 1;
 	}

@@ -46,7 +46,7 @@ static void usage(FILE *f)
 
 static int ensure_dir(const char *dir)
 {
-	if (mkdir(dir, 0750) == 0 || errno == EEXIST)
+	if (config_make_dir(dir) == 0)
 		return 0;
 	fprintf(stderr, "ringer: cannot create %s: %s\n", dir, strerror(errno));
 	return -1;

@@ -238,7 +238,7 @@ static int open_data(struct daemon_state *st)
 	char path[512];
 	sqlite3 *w;
 
-	if (mkdir(st->cfg.data_dir, 0750) != 0 && errno != EEXIST) {
+	if (config_make_dir(st->cfg.data_dir) != 0) {
 		log_error("cannot create data directory", "dir=%s err=\"%s\"", st->cfg.data_dir,
 			  strerror(errno));
 		return -1;

@@ -36,7 +36,7 @@ static int open_db(const struct config *cfg, sqlite3 **out)
 	char path[512];
 	sqlite3 *db;
 
-	if (mkdir(cfg->data_dir, 0750) != 0 && errno != EEXIST) {
+	if (config_make_dir(cfg->data_dir) != 0) {
 		fprintf(stderr, "ringer: cannot create %s: %s\n", cfg->data_dir, strerror(errno));
 		return -1;
 	}

@@ -503,6 +503,11 @@ static enum MHD_Result answer(struct MHD_Connection *c, struct req_ctx *ctx,
 {
 	enum MHD_Result rc;
 
+	/* Stopping: end kept-alive connections after this answer, so no client has
+	 * its next request under way when the daemon closes (the reset would also
+	 * drop this answer from the client's buffer). */
+	if (atomic_load(&ctx->server->refusing) && strstr(resp->extra, "Connection:") == NULL)
+		http_resp_header(resp, "Connection", "close");
 	access_log(ctx, resp);
 	rc = queue(c, &ctx->req, resp);
 	log_set_rid(NULL);
@@ -652,6 +657,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		 * the library then closes the connection, which suits a refusal. */
 		if (screen(s, ctx, &resp))
 			return answer(c, ctx, &resp);
+		if (atomic_load(&s->refusing)) {
+			/* Stopping: a request begun now on a kept-alive connection could
+			 * be cut off with its answer unsent, after its work (a token, an
+			 * audit row) was done. Refuse it before any work, and close. */
+			http_resp_error(&ctx->req, &resp, 503, "UNAVAILABLE", "Server is stopping");
+			return answer(c, ctx, &resp);
+		}
 		log_set_rid(NULL);
 		return MHD_YES;
 	}

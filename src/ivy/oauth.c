@@ -473,10 +473,12 @@ int oauth_code_create(sqlite3 *db, const struct oauth_settings *s,
 }
 
 /* Put "j:JTI" or "f:FAMILY" in the revoked set for as long as an access token can live. */
+/* Remember a revoked jti or family. Returns 1 when it is new, 0 when known, -1. */
 static int revoked_add(sqlite3 *db, char kind, const char *id)
 {
 	char k[2] = { kind, '\0' };
 	sqlite3_stmt *st;
+	int added;
 
 	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO oauth_revoked(id, expires_at)"
 			       " VALUES(?1 || ':' || ?2, ?3)", -1, &st, NULL) != SQLITE_OK)
@@ -486,12 +488,13 @@ static int revoked_add(sqlite3 *db, char kind, const char *id)
 	sqlite3_bind_int64(st, 3, clock_now() + OAUTH_ACCESS_TTL_MAX);
 	if (step_done(db, st) != 0)
 		return -1;
+	added = sqlite3_changes(db) > 0;
 	/* Entries past every access token's lifetime say nothing any more. */
 	if (sqlite3_prepare_v2(db, "DELETE FROM oauth_revoked WHERE expires_at < ?1", -1, &st,
 			       NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, clock_now());
-	return step_done(db, st);
+	return step_done(db, st) == 0 ? added : -1;
 }
 
 int oauth_family_revoke(sqlite3 *db, const char *family)
@@ -570,7 +573,7 @@ static int code_exchange(sqlite3 *db, const struct oauth_settings *s,
 	if (r.family[0]) {
 		/* A second exchange: someone else may hold the code; void what it gave. */
 		log_warn("oauth: authorization code reused, tokens revoked", "client=%s", c->id);
-		return oauth_family_revoke(db, r.family) == 0 ? OAUTH_REUSED : OAUTH_SERVER_ERROR;
+		return oauth_family_revoke(db, r.family) >= 0 ? OAUTH_REUSED : OAUTH_SERVER_ERROR;
 	}
 	if (r.expires_at <= clock_now() || redirect_uri == NULL ||
 	    strcmp(redirect_uri, r.redirect_uri) != 0 ||
@@ -675,7 +678,7 @@ static int refresh_rotate(sqlite3 *db, const struct oauth_settings *s,
 		return OAUTH_INVALID_GRANT;
 	if (r.rotated) {
 		log_warn("oauth: rotated refresh token reused, family revoked", "client=%s", c->id);
-		return oauth_family_revoke(db, r.family) == 0 ? OAUTH_REUSED : OAUTH_SERVER_ERROR;
+		return oauth_family_revoke(db, r.family) >= 0 ? OAUTH_REUSED : OAUTH_SERVER_ERROR;
 	}
 	if (r.expires_at <= clock_now() || !r.standing)
 		return OAUTH_INVALID_GRANT;
@@ -804,12 +807,12 @@ int oauth_revoke(sqlite3 *db, const struct oauth_client *c, const char *token)
 		/* An access token: remember its jti until it would have expired anyway. */
 		if (ivy_jwt_verify(token, &j) != 0 || strcmp(j.client_id, c->id) != 0)
 			return 0; /* RFC 7009 2.1: invalid or not this client's; say nothing */
-		return revoked_add(db, 'j', j.jti) == 0 ? 1 : -1;
+		return revoked_add(db, 'j', j.jti);
 	}
 	secret_sha256_hex(token, hash);
 	if ((rc = token_load(db, hash, &r)) != 0)
 		return rc < 0 ? -1 : 0;
 	if (strcmp(r.client_id, c->id) != 0)
 		return 0;
-	return oauth_family_revoke(db, r.family) == 0 ? 1 : -1;
+	return oauth_family_revoke(db, r.family);
 }

@@ -183,11 +183,15 @@ int oauth_token_lookup(sqlite3 *db, const char *token, struct oauth_token_info *
 /*
  * RFC 7009: revoke token if it belongs to client c. A refresh token takes its
  * family with it. Unknown tokens and other clients' tokens are ignored.
- * Returns 1 when a token was revoked, 0 when it was ignored, -1 on error.
+ * Returns 1 when a token was revoked now, 0 when it was ignored or revoked
+ * before, -1 on error.
  */
 int oauth_revoke(sqlite3 *db, const struct oauth_client *c, const char *token);
 
-/* Revoke every token of a family (reuse detection), access tokens too. Returns 0 or -1. */
+/*
+ * Revoke every token of a family (reuse detection), access tokens too.
+ * Returns 1, or 0 when it was revoked before; -1 on error.
+ */
 int oauth_family_revoke(sqlite3 *db, const char *family);
 
 #endif

@@ -21,7 +21,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -1152,6 +1156,87 @@ static void test_stop_with_parked_requests(void **state)
 	assert_int_equal(start("2030-01-01T00:00:00Z"), 0);
 }
 
+/* One kept-alive connection issuing tokens until the server closes it. */
+struct keepalive_client {
+	unsigned port;
+	int tokens, refused;
+};
+
+/* Read one answer: its status, and whether it carries a token. -1 when the connection ended. */
+static int read_answer(int fd, bool *token)
+{
+	char buf[8192], *end, *cl;
+	size_t got = 0;
+	ssize_t n;
+	long len;
+
+	for (;;) {
+		buf[got] = '\0';
+		end = strstr(buf, "\r\n\r\n");
+		cl = end ? strcasestr(buf, "Content-Length:") : NULL;
+		if (end && cl && (size_t)(end + 4 - buf) + (size_t)(len = atol(cl + 15)) <= got)
+			break;
+		if (got >= sizeof(buf) - 1 || (n = read(fd, buf + got, sizeof(buf) - 1 - got)) <= 0)
+			return -1;
+		got += (size_t)n;
+	}
+	*token = strstr(end, "\"access_token\"") != NULL;
+	return atoi(buf + 9);
+}
+
+static void *keepalive_run(void *arg)
+{
+	struct keepalive_client *k = arg;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)k->port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	char body[400], req[800];
+	int fd = socket(AF_INET, SOCK_STREAM, 0), status, len;
+	bool token;
+
+	snprintf(body, sizeof(body), "grant_type=client_credentials&client_id=%s&client_secret=%s",
+		 W.conf.id, W.conf.secret);
+	len = snprintf(req, sizeof(req), "POST /v2/oauth/token HTTP/1.1\r\nHost: t\r\n"
+		       FORM "\r\nContent-Length: %zu\r\n\r\n%s", strlen(body), body);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	while (write(fd, req, (size_t)len) == len && (status = read_answer(fd, &token)) > 0) {
+		k->tokens += status == 200 && token;
+		k->refused += status == 503;
+	}
+	close(fd);
+	return NULL;
+}
+
+/*
+ * SIGTERM under kept-alive token load: every token a client received has its
+ * audit row and every row's token reached its client (requests begun after
+ * the stop started get 503 and the connection closes; before, answers of
+ * requests begun during the stop were cut off after their rows committed).
+ */
+static void test_stop_under_keepalive_load(void **state)
+{
+	struct keepalive_client k[8];
+	pthread_t t[8];
+	long long before = db_count(ISSUED), tokens = 0;
+
+	for (int i = 0; i < 8; i++) {
+		k[i] = (struct keepalive_client){ .port = W.d.port };
+		assert_int_equal(pthread_create(&t[i], NULL, keepalive_run, &k[i]), 0);
+	}
+	harness_sleep_ms(700);
+	assert_int_equal(harness_server_stop(&W.d, 20000), 0);
+	for (int i = 0; i < 8; i++) {
+		pthread_join(t[i], NULL);
+		tokens += k[i].tokens;
+	}
+	assert_true(tokens > 0);
+	assert_int_equal(db_count(ISSUED) - before, tokens);
+	assert_int_equal(start("2030-01-01T00:00:00Z"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1164,6 +1249,7 @@ int main(void)
 		cmocka_unit_test(test_token_withheld_without_audit),
 		cmocka_unit_test(test_token_burst_all_audited),
 		cmocka_unit_test(test_stop_with_parked_requests),
+		cmocka_unit_test(test_stop_under_keepalive_load),
 		cmocka_unit_test(test_account_matrix),
 		cmocka_unit_test(test_matrix_users),
 		cmocka_unit_test(test_matrix_accounts),

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -381,10 +382,33 @@ static void test_config__data_path(void **state)
 			 -1);
 }
 
+/* A data directory whose parents do not exist yet is made whole (ringerd -d a/b/data). */
+static void test_config__make_dir_with_parents(void **state)
+{
+	char root[64], deep[160], cmd[200];
+	struct stat sb;
+
+	(void)state;
+	snprintf(root, sizeof(root), "/tmp/ringer_cfgdir_XXXXXX");
+	assert_non_null(mkdtemp(root));
+	snprintf(deep, sizeof(deep), "%s/srv/ringer/data", root);
+	assert_int_equal(config_make_dir(deep), 0);
+	assert_int_equal(stat(deep, &sb), 0);
+	assert_true(S_ISDIR(sb.st_mode));
+	assert_int_equal(config_make_dir(deep), 0); /* there already */
+	snprintf(cmd, sizeof(cmd), "%s/srv/file", root);
+	fclose(fopen(cmd, "w"));
+	snprintf(deep, sizeof(deep), "%s/srv/file/data", root);
+	assert_int_equal(config_make_dir(deep), -1); /* a file in the way */
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config__defaults),
+		cmocka_unit_test(test_config__make_dir_with_parents),
 		cmocka_unit_test_setup_teardown(test_config__load_file, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_config__empty_file, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_config__unknown_key, tmp_setup, tmp_teardown),

@@ -354,6 +354,7 @@ static void test_access_revocation(void **state)
 	assert_int_equal(oauth_revoke(db, &c, t1.access_token), 1);
 	assert_int_equal(oauth_token_lookup(db, t1.access_token, &info), 1);
 	assert_int_equal(oauth_revoke(db, &c, "iva_not-a-token"), 0);
+	assert_int_equal(oauth_revoke(db, &c, t1.access_token), 0); /* revoked before */
 	assert_int_equal(oauth_token_lookup(db, t2.access_token, &info), 0);
 	/* A user's tokens die with a password reset (the generation rises). */
 	assert_int_equal(oauth_issue_for_user(db, &S, &c, root_acct, user, OAUTH_READ, &t1), 0);
