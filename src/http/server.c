@@ -370,7 +370,9 @@ static char *put_dec(char *p, long long v)
  */
 static void access_log(const struct req_ctx *ctx, const struct http_resp *resp)
 {
-	enum log_level lvl = resp->status >= 500 ? LOG_ERROR : LOG_INFO;
+	/* 503 is a state (not ready, stopping, a dependency away), not a fault. */
+	enum log_level lvl = resp->status == 503 ? LOG_WARN :
+			     resp->status >= 500 ? LOG_ERROR : LOG_INFO;
 	char path[256], method[40], kv[sizeof(path) + sizeof(method) + 160], *p = kv;
 
 	if (!log_enabled(lvl))
@@ -702,6 +704,14 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		return;
 	atomic_fetch_sub(&s->in_flight, 1);
 	park_end(ctx); /* a parked request whose client went away */
+	if (ctx->held.body || ctx->held_failed.body) {
+		/* Its answer was never queued, so answer() logged no line for it. */
+		char path[256];
+
+		log_quote(ctx->req.path, path, sizeof(path));
+		log_warn("client left before its answer", "path=\"%s\" client=%s ms=%lld", path,
+			 ctx->req.client_text, (long long)(clock_now_ms() - ctx->started_ms));
+	}
 	free(ctx->held.body);
 	free(ctx->held_failed.body);
 	buf_release(&ctx->body);

@@ -1237,6 +1237,79 @@ static void test_stop_under_keepalive_load(void **state)
 	assert_int_equal(start("2030-01-01T00:00:00Z"), 0);
 }
 
+/* True when the log past offset from has a line holding needle. */
+static bool log_has(const char *path, long from, const char *needle)
+{
+	char line[2048];
+	bool found = false;
+	FILE *f = fopen(path, "r");
+
+	if (f && fseek(f, from, SEEK_SET) != 0) {
+		fclose(f);
+		return false;
+	}
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, needle) != NULL;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+static long log_size(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long n;
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	fclose(f);
+	return n;
+}
+
+/*
+ * A client that resets while its answer waits for the audit row still
+ * leaves a line: the request line when the library asks for the answer
+ * after the resume, "client left before its answer" when it ends the
+ * request first (which one depends on when the library sees the reset).
+ */
+static void test_client_gone_while_parked_is_logged(void **state)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)W.d.port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	char path[HARNESS_PATH_MAX + 32], body[400], req[800];
+	long from = log_size(W.d.log_path);
+	sqlite3 *lock;
+	int fd, len;
+
+	snprintf(path, sizeof(path), "%s/ringer.db", W.data);
+	assert_int_equal(sqlite3_open(path, &lock), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(lock, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	snprintf(body, sizeof(body), "grant_type=client_credentials&client_id=%s&client_secret=%s",
+		 W.conf.id, W.conf.secret);
+	len = snprintf(req, sizeof(req), "POST /v2/oauth/token HTTP/1.1\r\nHost: t\r\n"
+		       FORM "\r\nContent-Length: %zu\r\n\r\n%s", strlen(body), body);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(write(fd, req, (size_t)len), len);
+	harness_sleep_ms(300); /* parked now, behind the lock */
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_LINGER, &(struct linger){ 1, 0 },
+				    sizeof(struct linger)), 0);
+	close(fd);
+	assert_int_equal(sqlite3_exec(lock, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(lock);
+	for (int waited = 0;
+	     !log_has(W.d.log_path, from, "path=\"/v2/oauth/token\" status=") &&
+	     !log_has(W.d.log_path, from, "client left before its answer"); waited += 50) {
+		if (waited > 5000) {
+			harness_log_print(W.d.name, W.d.log_path, 2048);
+			fail_msg("no log line for the client that left");
+		}
+		harness_sleep_ms(50);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1250,6 +1323,7 @@ int main(void)
 		cmocka_unit_test(test_token_burst_all_audited),
 		cmocka_unit_test(test_stop_with_parked_requests),
 		cmocka_unit_test(test_stop_under_keepalive_load),
+		cmocka_unit_test(test_client_gone_while_parked_is_logged),
 		cmocka_unit_test(test_account_matrix),
 		cmocka_unit_test(test_matrix_users),
 		cmocka_unit_test(test_matrix_accounts),
