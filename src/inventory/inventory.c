@@ -237,6 +237,31 @@ static int settle_changes(struct sync *s, sqlite3 *lookup, enum sync_mode mode, 
 	return rc;
 }
 
+/*
+ * After a full pass: blocks the SPID had rows for from the LERG data but no
+ * longer holds (pooled away, or the code reassigned) lose their unused rows.
+ */
+static int prune_blocks(struct sync *s)
+{
+	uint64_t *v = NULL;
+	size_t n = 0, i;
+	long dropped = 0, d;
+	int rc = inv_store_lerg_blocks(s->db, s->spid, &v, &n);
+
+	for (i = 0; rc == 0 && i < n; i++) {
+		if (held(s, v[i]))
+			continue;
+		d = inv_store_drop_block(s->db, s->spid, v[i]);
+		rc = d < 0 ? -1 : 0;
+		dropped += d > 0 ? d : 0;
+	}
+	free(v);
+	if (dropped > 0)
+		log_info("inventory: numbers no longer the SPID's", "spid=%s dropped=%ld", s->spid,
+			 dropped);
+	return rc;
+}
+
 /* Everything for one SPID in one transaction, with the generation it matches. */
 static long sync_one(sqlite3 *db, sqlite3 *lookup, const struct numdb *g, const char *spid,
 		     int64_t now)
@@ -267,6 +292,8 @@ static long sync_one(sqlite3 *db, sqlite3 *lookup, const struct numdb *g, const 
 	rc = inv_store_lookup_codes(lookup, spid, sync_code, &s);
 	if (rc == 0)
 		rc = inv_store_lookup_blocks(lookup, spid, sync_code, &s);
+	if (rc == 0 && mode == SYNC_FULL)
+		rc = prune_blocks(&s);
 	/* A walk finds every port in or out; settling then corrects the rows
 	 * that moved since (onward ports, ports back, snapbacks). */
 	if (rc == 0 && mode != SYNC_PORTED_DELTA)

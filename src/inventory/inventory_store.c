@@ -1030,6 +1030,43 @@ int inv_store_lookup_ported_since(sqlite3 *lookup, int64_t from, int64_t to, uin
 	return collect_numbers(st, out, n);
 }
 
+int inv_store_lerg_blocks(sqlite3 *db, const char *spid, uint64_t **out, size_t *n)
+{
+	sqlite3_stmt *st = prep(db, "SELECT DISTINCT npa * 10000 + nxx * 10 + CAST(block AS"
+				" INTEGER) FROM inv_tally WHERE spid = ?1 AND via = 'LERG' AND"
+				" n > 0 ORDER BY 1");
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, spid, -1, SQLITE_STATIC);
+	return collect_numbers(st, out, n);
+}
+
+long inv_store_drop_block(sqlite3 *db, const char *spid, uint64_t block)
+{
+	static const char *const sql[] = {
+		"DELETE FROM inv_change WHERE number_id IN (SELECT id FROM inv_number"
+		" WHERE spid = ?1 AND tn >= ?2 AND tn < ?3 AND status = 'AVAILABLE'"
+		" AND ported = 'no' AND discovered_via = 'LERG')",
+		"DELETE FROM inv_number WHERE spid = ?1 AND tn >= ?2 AND tn < ?3"
+		" AND status = 'AVAILABLE' AND ported = 'no' AND discovered_via = 'LERG'",
+	};
+	sqlite3_stmt *st;
+	size_t i;
+
+	for (i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		st = prep(db, sql[i]);
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_text(st, 1, spid, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)(block * 1000u));
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)(block * 1000u + 1000u));
+		if (run(db, st) != 0)
+			return -1;
+	}
+	return sqlite3_changes(db);
+}
+
 int inv_store_ported_rows(sqlite3 *db, const char *spid, uint64_t **out, size_t *n)
 {
 	sqlite3_stmt *st = prep(db, "SELECT tn FROM inv_number WHERE spid = ?1 AND"

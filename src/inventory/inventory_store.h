@@ -135,6 +135,19 @@ struct inv_row_state {
 /* spid's row of tn: 0 with *out, 1 none, -1. */
 int inv_store_row_state(sqlite3 *db, const char *spid, uint64_t tn, struct inv_row_state *out);
 
+/*
+ * The NPA-NXX-X blocks (tn / 1000) spid has rows from the LERG data in,
+ * ascending (malloc'd *out), read from inv_tally. 0 or -1.
+ */
+int inv_store_lerg_blocks(sqlite3 *db, const char *spid, uint64_t **out, size_t *n);
+
+/*
+ * Block (tn / 1000) is not spid's any more: drop its rows there that nothing
+ * uses (AVAILABLE, never ported, from the LERG data), with their history.
+ * Numbers in use stay. Returns the rows dropped, or -1.
+ */
+long inv_store_drop_block(sqlite3 *db, const char *spid, uint64_t block);
+
 /* spid's numbers that are PORTED_OUT or ported in, ascending (malloc'd *out). 0 or -1. */
 int inv_store_ported_rows(sqlite3 *db, const char *spid, uint64_t **out, size_t *n);
 

@@ -356,8 +356,23 @@ static void test_inventory__sync_ported_delta(void **state)
 	snprintf(lpath, sizeof(lpath), "%s/lookup.db", dir);
 	assert_int_equal(numstore_open(lpath, false, &lk), 0);
 	republish(lk);
-	/* The new LERG tables (block 303-555-2 for 3333): a full pass, nothing new for acme. */
+	/* The new LERG tables (block 303-555-2 for 3333): a full pass, nothing new for acme,
+	 * and the block's unused numbers leave acme (they are 3333's now). */
+	assert_string_equal(status_of(&acme, 3035552500), "AVAILABLE");
+	{
+		struct inv_result res;
+
+		inventory_assign(db, &acme, 3035552600, "pbx", NULL, T0, &res);
+		assert_int_equal(res.http, 200);
+		done(&res);
+	}
 	assert_int_equal(inventory_sync_spid(db, lk, "2222", T0), 0);
+	assert_string_equal(status_of(&acme, 3035552500), "none");
+	assert_string_equal(status_of(&blk, 3035552500), "AVAILABLE");
+	/* A number in use stays with the customer using it; the other 999 go. */
+	assert_string_equal(status_of(&acme, 3035552600), "IN_USE");
+	assert_int_equal(sql_count("SELECT count(*) FROM inv_number WHERE spid = '2222' AND"
+				   " tn BETWEEN 3035552000 AND 3035552999"), 1);
 	assert_int_equal(db_exec(db, "DELETE FROM inv_number WHERE spid = '2222'"
 				 " AND tn = 3035559999"), 0);
 	port_to(lk, 3035550100, "1111", 10); /* acme's, to bolt */
