@@ -165,6 +165,19 @@ static enum sync_mode sync_mode(int mark_rc, int64_t built, int64_t seq, int64_t
 
 static const char *const mode_names[] = { "none", "full", "ported-walk", "ported-delta" };
 
+/* tn is holder's own and unused again (snapback), with its code's place names. */
+static int snapback_to(sqlite3 *db, const struct numdb *g, uint64_t tn, const char *holder,
+		       int64_t now)
+{
+	const struct cocode_info *code = numdb_cocode(g, tn_npanxx(tn));
+	struct inv_port p = { .tn = tn, .spid = holder, .ocn = holder, .now = now };
+
+	p.ocn_name = code ? code->company : NULL;
+	p.state = code ? code->state : NULL;
+	p.locality = code ? code->rate_center : NULL;
+	return inv_store_snapback(db, &p) == 0 ? 0 : -1;
+}
+
 /*
  * Bring spid's row of tn in line with where g routes tn now: a number of its
  * ranges routed elsewhere is PORTED_OUT to that SPID, routed back to it or
@@ -179,8 +192,6 @@ static int settle(struct sync *s, uint64_t tn)
 	const struct port_profile *cur = numdb_ported(s->g, tn);
 	bool ours = cur && strcmp(cur->spid, s->spid) == 0;
 	struct inv_row_state row;
-	struct inv_port p = { .tn = tn, .spid = s->spid, .now = s->now };
-	const struct cocode_info *code;
 	int rc = inv_store_row_state(s->db, s->spid, tn, &row);
 
 	if (rc < 0 || (rc == 0 && row.updated_at > s->fresh_until))
@@ -194,12 +205,7 @@ static int settle(struct sync *s, uint64_t tn)
 		}
 		if (rc != 0 || strcmp(row.status, "PORTED_OUT") != 0)
 			return 0;
-		code = numdb_cocode(s->g, tn_npanxx(tn));
-		p.ocn = s->spid;
-		p.ocn_name = code ? code->company : NULL;
-		p.state = code ? code->state : NULL;
-		p.locality = code ? code->rate_center : NULL;
-		return inv_store_snapback(s->db, &p) == 0 ? 0 : -1;
+		return snapback_to(s->db, s->g, tn, s->spid, s->now);
 	}
 	if (ours)
 		return sync_port(s, tn, cur, false);
@@ -655,8 +661,6 @@ static bool snapback_holder(const struct numdb *g, uint64_t tn, char spid[5])
 
 int inventory_port_disconnected(sqlite3 *db, uint64_t tn, const char *cur_spid, int64_t now)
 {
-	struct inv_port p = { .tn = tn, .now = now };
-	const struct cocode_info *code;
 	char holder[5] = "";
 	struct numdb *g;
 	int rc = 0;
@@ -664,15 +668,8 @@ int inventory_port_disconnected(sqlite3 *db, uint64_t tn, const char *cur_spid, 
 	if (!inv_store_ready(db))
 		return 0;
 	g = numdb_acquire();
-	if (g && snapback_holder(g, tn, holder)) {
-		code = numdb_cocode(g, tn_npanxx(tn));
-		p.spid = holder;
-		p.ocn = holder;
-		p.ocn_name = code ? code->company : NULL;
-		p.state = code ? code->state : NULL;
-		p.locality = code ? code->rate_center : NULL;
-		rc = inv_store_snapback(db, &p);
-	}
+	if (g && snapback_holder(g, tn, holder))
+		rc = snapback_to(db, g, tn, holder, now);
 	if (rc == 0 && strcmp(holder, cur_spid) != 0)
 		rc = inv_store_remove(db, cur_spid, tn);
 	if (g)

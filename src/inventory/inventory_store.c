@@ -881,12 +881,19 @@ int inv_store_snapback(sqlite3 *db, const struct inv_port *p)
 				p->now);
 }
 
-int inv_store_remove(sqlite3 *db, const char *spid, uint64_t tn)
+/*
+ * Delete spid's rows of numbers lo <= tn < hi and their history; with
+ * unused, only rows nothing uses (AVAILABLE, never ported, from the LERG
+ * data). Returns the rows deleted, or -1.
+ */
+static long delete_numbers(sqlite3 *db, const char *spid, uint64_t lo, uint64_t hi, bool unused)
 {
 	static const char *const sql[] = {
-		"DELETE FROM inv_change WHERE number_id IN"
-		" (SELECT id FROM inv_number WHERE spid = ?1 AND tn = ?2)",
-		"DELETE FROM inv_number WHERE spid = ?1 AND tn = ?2",
+		"DELETE FROM inv_change WHERE number_id IN (SELECT id FROM inv_number"
+		" WHERE spid = ?1 AND tn >= ?2 AND tn < ?3 AND (NOT ?4 OR (status = 'AVAILABLE'"
+		" AND ported = 'no' AND discovered_via = 'LERG')))",
+		"DELETE FROM inv_number WHERE spid = ?1 AND tn >= ?2 AND tn < ?3 AND (NOT ?4 OR"
+		" (status = 'AVAILABLE' AND ported = 'no' AND discovered_via = 'LERG'))",
 	};
 	sqlite3_stmt *st;
 	size_t i;
@@ -896,11 +903,18 @@ int inv_store_remove(sqlite3 *db, const char *spid, uint64_t tn)
 		if (st == NULL)
 			return -1;
 		sqlite3_bind_text(st, 1, spid, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)tn);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)lo);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)hi);
+		sqlite3_bind_int(st, 4, unused);
 		if (run(db, st) != 0)
 			return -1;
 	}
-	return 0;
+	return sqlite3_changes(db);
+}
+
+int inv_store_remove(sqlite3 *db, const char *spid, uint64_t tn)
+{
+	return delete_numbers(db, spid, tn, tn + 1, false) < 0 ? -1 : 0;
 }
 
 int inv_store_synced(sqlite3 *db, char (**out)[5], size_t *n)
@@ -1044,27 +1058,7 @@ int inv_store_lerg_blocks(sqlite3 *db, const char *spid, uint64_t **out, size_t 
 
 long inv_store_drop_block(sqlite3 *db, const char *spid, uint64_t block)
 {
-	static const char *const sql[] = {
-		"DELETE FROM inv_change WHERE number_id IN (SELECT id FROM inv_number"
-		" WHERE spid = ?1 AND tn >= ?2 AND tn < ?3 AND status = 'AVAILABLE'"
-		" AND ported = 'no' AND discovered_via = 'LERG')",
-		"DELETE FROM inv_number WHERE spid = ?1 AND tn >= ?2 AND tn < ?3"
-		" AND status = 'AVAILABLE' AND ported = 'no' AND discovered_via = 'LERG'",
-	};
-	sqlite3_stmt *st;
-	size_t i;
-
-	for (i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
-		st = prep(db, sql[i]);
-		if (st == NULL)
-			return -1;
-		sqlite3_bind_text(st, 1, spid, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)(block * 1000u));
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)(block * 1000u + 1000u));
-		if (run(db, st) != 0)
-			return -1;
-	}
-	return sqlite3_changes(db);
+	return delete_numbers(db, spid, block * 1000u, block * 1000u + 1000u, true);
 }
 
 int inv_store_ported_rows(sqlite3 *db, const char *spid, uint64_t **out, size_t *n)

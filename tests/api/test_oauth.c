@@ -1099,6 +1099,29 @@ static void test_token_burst_all_audited(void **state)
 	assert_int_equal(db_count(ISSUED), before + BURST_THREADS * BURST_EACH);
 }
 
+/* A raw HTTP/1.1 client_credentials request for the confidential client; its length. */
+static int token_request(char *out, size_t outlen)
+{
+	char body[400];
+
+	snprintf(body, sizeof(body), "grant_type=client_credentials&client_id=%s&client_secret=%s",
+		 W.conf.id, W.conf.secret);
+	return snprintf(out, outlen, "POST /v2/oauth/token HTTP/1.1\r\nHost: t\r\n" FORM
+			"\r\nContent-Length: %zu\r\n\r\n%s", strlen(body), body);
+}
+
+/* Another process's write transaction on the server's ringer.db (COMMIT and close to end it). */
+static sqlite3 *db_lock(void)
+{
+	char path[HARNESS_PATH_MAX + 32];
+	sqlite3 *lock;
+
+	snprintf(path, sizeof(path), "%s/ringer.db", W.data);
+	assert_int_equal(sqlite3_open(path, &lock), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(lock, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	return lock;
+}
+
 struct parked_client {
 	long status;
 };
@@ -1132,13 +1155,10 @@ static void test_stop_with_parked_requests(void **state)
 {
 	struct parked_client pc[4] = { 0 };
 	pthread_t t[4];
-	char path[HARNESS_PATH_MAX + 32];
 	long long before = db_count(ISSUED), ok = 0;
 	sqlite3 *lock;
 
-	snprintf(path, sizeof(path), "%s/ringer.db", W.data);
-	assert_int_equal(sqlite3_open(path, &lock), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(lock, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	lock = db_lock();
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(pthread_create(&t[i], NULL, parked_request, &pc[i]), 0);
 	harness_sleep_ms(500);
@@ -1189,14 +1209,11 @@ static void *keepalive_run(void *arg)
 	struct keepalive_client *k = arg;
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)k->port),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	char body[400], req[800];
+	char req[800];
 	int fd = socket(AF_INET, SOCK_STREAM, 0), status, len;
 	bool token;
 
-	snprintf(body, sizeof(body), "grant_type=client_credentials&client_id=%s&client_secret=%s",
-		 W.conf.id, W.conf.secret);
-	len = snprintf(req, sizeof(req), "POST /v2/oauth/token HTTP/1.1\r\nHost: t\r\n"
-		       FORM "\r\nContent-Length: %zu\r\n\r\n%s", strlen(body), body);
+	len = token_request(req, sizeof(req));
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
 		if (fd >= 0)
 			close(fd);
@@ -1277,18 +1294,13 @@ static void test_client_gone_while_parked_is_logged(void **state)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)W.d.port),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	char path[HARNESS_PATH_MAX + 32], body[400], req[800];
+	char req[800];
 	long from = log_size(W.d.log_path);
 	sqlite3 *lock;
 	int fd, len;
 
-	snprintf(path, sizeof(path), "%s/ringer.db", W.data);
-	assert_int_equal(sqlite3_open(path, &lock), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(lock, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
-	snprintf(body, sizeof(body), "grant_type=client_credentials&client_id=%s&client_secret=%s",
-		 W.conf.id, W.conf.secret);
-	len = snprintf(req, sizeof(req), "POST /v2/oauth/token HTTP/1.1\r\nHost: t\r\n"
-		       FORM "\r\nContent-Length: %zu\r\n\r\n%s", strlen(body), body);
+	lock = db_lock();
+	len = token_request(req, sizeof(req));
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(fd >= 0);
 	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
